@@ -1,0 +1,256 @@
+"""Benchmark: stem analysis against the cost of just reading the stems.
+
+Run ``python benchmarks/bench_analysis.py`` (``--quick`` for a 4-stem, 30 s
+smoke run). It
+
+1. writes a seeded, deterministic session of 16 stereo 16-bit stems × 3 minutes
+   (kick, snare, hats, bass, pads, lead lines, noise bursts... as tones and
+   noise with envelopes) into a temporary folder;
+2. times, in this one run and on the same warm page cache,
+   - the **baseline**: read every file in blocks and sum them into a mix,
+   - ``analyse()`` with an empty cache (default threads, and 1 thread),
+   - ``analyse()`` again (cache hit), and a cache hit that must re-hash the
+     files (the stat memo removed);
+3. measures peak memory (``ru_maxrss``) of ``analyse()`` on 3- and 10-minute
+   sessions, each in a fresh child process (a wrapper process runs it and reads
+   ``getrusage(RUSAGE_CHILDREN)``, so each figure is that child's alone), next
+   to a child that only imports the package and reads the files;
+4. prints a markdown table and writes it to ``benchmarks/results/analysis.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SR = 44100
+N_STEMS = 16
+KINDS = ("kick", "snare", "hats", "bass", "pad", "lead", "noise", "keys")
+CHUNK_S = 10.0
+
+
+# -- test material ---------------------------------------------------------------------
+
+def _chunk(kind: str, seed: int, t: np.ndarray) -> np.ndarray:
+    """``(2, n)`` float64 audio of one kind at absolute times ``t`` (s); deterministic."""
+    rng = np.random.default_rng([seed, int(t[0] * SR)])  # per-chunk stream, same every run
+    n = t.size
+    beat = 0.5  # 120 bpm
+    if kind == "kick":
+        tr = t % beat
+        x = np.sin(2 * np.pi * (50 * tr + 2.0 * (1 - np.exp(-tr / 0.02)))) * np.exp(-tr / 0.15)
+        return np.stack([x, x])
+    if kind == "snare":
+        tr = (t - beat) % (2 * beat)
+        env = np.exp(-tr / 0.08)
+        x = (0.6 * rng.standard_normal(n) + 0.5 * np.sin(2 * np.pi * 180 * t)) * env
+        return np.stack([x, x * 0.9])
+    if kind == "hats":
+        tr = t % (beat / 2)
+        noise = np.diff(rng.standard_normal((2, n + 1)), axis=1)
+        return 0.3 * noise * np.exp(-tr / 0.03)
+    if kind == "bass":
+        notes = np.array([41.2, 55.0, 61.7, 73.4, 82.4, 98.0])
+        idx = ((t // beat).astype(int) * 7 + seed) % notes.size
+        f = notes[idx]
+        tr = t % beat
+        ph = 2 * np.pi * f * t
+        x = (np.sin(ph) + 0.4 * np.sin(2 * ph) + 0.2 * np.sin(3 * ph)) * np.minimum(tr / 0.01, 1) * np.exp(-tr / 0.6)
+        return np.stack([x, x])
+    if kind == "pad":
+        chord = 4.0
+        root = np.array([220.0, 196.0, 174.6, 246.9])[((t // chord).astype(int) + seed) % 4]
+        lfo = 0.6 + 0.4 * np.sin(2 * np.pi * 0.25 * t)
+        left = sum(np.sin(2 * np.pi * root * r * t) for r in (1.0, 1.26, 1.5))
+        right = sum(np.sin(2 * np.pi * root * r * 1.003 * t + 0.5) for r in (1.0, 1.26, 1.5))
+        return np.stack([left, right]) * lfo / 3
+    if kind == "lead":
+        on = (t % 3.0) < 2.0  # 2 s phrases, 1 s rests
+        f = 440.0 * (1 + 0.01 * np.sin(2 * np.pi * 5.5 * t))
+        ph = 2 * np.pi * np.cumsum(f) / SR
+        x = (np.sin(ph) + 0.3 * np.sin(2 * ph) + 0.1 * np.sin(3 * ph)) * on
+        x *= 1 + 0.05 * rng.standard_normal(n)
+        return np.stack([x, 0.8 * x])
+    if kind == "noise":
+        gate = np.repeat(rng.random(int(np.ceil(n / 4410)) + 1) < 0.3, 4410)[:n]
+        return rng.standard_normal((2, n)) * gate * 0.3
+    if kind == "keys":
+        tr = t % (beat / 2)
+        f = np.array([261.6, 329.6, 392.0, 523.3])[((t // (beat / 2)).astype(int) + seed) % 4]
+        x = np.sin(2 * np.pi * f * t) * np.exp(-tr / 0.2)
+        return np.stack([x, 0.7 * x + 0.3 * np.roll(x, 300)])
+    raise ValueError(kind)
+
+
+def make_session(folder: Path, *, minutes: float, n_stems: int = N_STEMS) -> list[Path]:
+    """Write ``n_stems`` stereo 16-bit stems of ``minutes`` into ``folder`` (deterministic)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    total = int(round(minutes * 60 * SR))
+    paths = []
+    for i in range(n_stems):
+        kind = KINDS[i % len(KINDS)]
+        gain = 10 ** (-(3 + (i * 5) % 18) / 20)  # peaks from −3 to −20 dBFS
+        path = folder / f"{i + 1:02d} {kind.title()} {i // len(KINDS) + 1}.wav"
+        with sf.SoundFile(str(path), "w", SR, 2, subtype="PCM_16", format="WAV") as f:
+            for start in range(0, total, int(CHUNK_S * SR)):
+                n = min(int(CHUNK_S * SR), total - start)
+                t = (start + np.arange(n)) / SR
+                x = _chunk(kind, i, t)
+                f.write(np.clip(x * gain, -1, 1).T.astype(np.float32))
+        paths.append(path)
+    return paths
+
+
+# -- measurements ------------------------------------------------------------------------
+
+def baseline(paths: list[Path]) -> float:
+    """Read every file in blocks, in lockstep, and sum them into a mix block by block."""
+    from workbench.audio_io import iter_blocks
+
+    readers = [iter_blocks(p) for p in paths]
+    total = 0.0
+    while True:
+        mix = None
+        for r in readers:
+            block = next(r, None)
+            if block is None:
+                continue
+            mix = block.copy() if mix is None else mix + block
+        if mix is None:
+            break
+        total += float(mix[0, 0])
+    return total
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - t0, out
+
+
+def child_main(args: argparse.Namespace) -> None:
+    """Inside a child process: ``--child analyse|read FOLDER``."""
+    what, folder = args.child
+    from workbench.analysis import analyse
+    from workbench.session import load_session
+
+    session = load_session(folder, check_audio=False)
+    if what == "analyse":
+        analyse(session, cache=False)
+    else:
+        baseline([s.path for s in session.mixable_stems])
+
+
+def wrapper_main(args: argparse.Namespace) -> None:
+    """Run one child and print its peak RSS (KiB), alone among this process's children."""
+    subprocess.run([sys.executable, __file__, "--child", *args.rss_of], check=True)
+    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def peak_rss_mib(what: str, folder: Path) -> float:
+    out = subprocess.run([sys.executable, __file__, "--rss-of", what, str(folder)],
+                         check=True, capture_output=True, text=True).stdout
+    return int(out.strip().splitlines()[-1]) / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 stems × 30 s, no 10-minute run")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-of", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "analysis.md"))
+    args = parser.parse_args()
+    if args.child:
+        return child_main(args)
+    if args.rss_of:
+        return wrapper_main(args)
+
+    from workbench.analysis import analyse
+    from workbench.session import load_session
+
+    n_stems = 4 if args.quick else N_STEMS
+    minutes = 0.5 if args.quick else 3.0
+    tmp = Path(tempfile.mkdtemp(prefix="bench-analysis-"))
+    rows: list[tuple[str, str]] = []
+    try:
+        t_gen, paths = timed(make_session, tmp / "short", minutes=minutes, n_stems=n_stems)
+        session = load_session(tmp / "short", check_audio=False)
+        assert len(session.mixable_stems) == n_stems
+        audio_s = n_stems * minutes * 60
+        cache = tmp / "cache"
+
+        baseline(paths)  # warm the page cache and the imports
+        t_base = min(timed(baseline, paths)[0] for _ in range(3))
+        t_cold1, _ = timed(analyse, session, cache=False, workers=1)
+        t_cold, result = timed(analyse, session, cache_dir=cache)
+        t_hit, again = timed(analyse, session, cache_dir=cache)
+        shutil.rmtree(cache / "files")  # forget the stat memo: hit, but re-hash every file
+        t_hash, _ = timed(analyse, session, cache_dir=cache)
+        assert all(a == b for a, b in zip(result.stems, again.stems))
+        assert np.array_equal(result.band_power, again.band_power)
+        tp = [s.true_peak_dbtp - s.sample_peak_dbfs for s in result.stems]
+
+        rows += [
+            ("session", f"{n_stems} stereo 16-bit stems × {minutes:g} min at {SR} Hz "
+                        f"({audio_s / 60:.0f} min of audio, "
+                        f"{sum(p.stat().st_size for p in paths) / 1e6:.0f} MB)"),
+            ("baseline: read all files in blocks and sum (1 thread, best of 3)", f"{t_base:.2f} s"),
+            ("`analyse()`, empty cache, 2 threads (default)", f"{t_cold:.2f} s"),
+            ("`analyse()`, no cache, 1 thread", f"{t_cold1:.2f} s"),
+            ("**ratio analyse / baseline** (target ≤ 2×)", f"**{t_cold / t_base:.1f}×**"),
+            ("thread speed-up (1 → 2 threads)", f"{t_cold1 / t_cold:.2f}×"),
+            ("`analyse()` again, cache hit", f"{t_hit * 1000:.0f} ms"),
+            ("cache hit with the stat memo removed (re-hash every file)", f"{t_hash * 1000:.0f} ms"),
+            ("analysis throughput (audio time / wall time)", f"{audio_s / t_cold:.0f}× real time"),
+            ("true peak − sample peak over the stems (dB)", f"{min(tp):.2f} … {max(tp):.2f}"),
+        ]
+
+        # Peak memory: 3 and 10 minute sessions, each in its own child process.
+        mem_minutes = [0.5, 1.0] if args.quick else [3.0, 10.0]
+        for m in mem_minutes:
+            folder = tmp / f"mem{m:g}"
+            make_session(folder, minutes=m, n_stems=n_stems)
+            read_mib = peak_rss_mib("read", folder)
+            an_mib = peak_rss_mib("analyse", folder)
+            frames = int(np.ceil(m * 60 * SR / 4096))
+            per_frame_mib = n_stems * frames * (40 * 4 + 4 + 1) / 2**20
+            rows.append((f"peak RSS, {n_stems} stems × {m:g} min: read+sum / `analyse()`",
+                         f"{read_mib:.0f} MiB / {an_mib:.0f} MiB "
+                         f"(per-frame arrays ≈ {per_frame_mib:.1f} MiB)"))
+            shutil.rmtree(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    import numpy, pyebur128, scipy  # noqa: E401 - versions for the record
+    env = (f"Python {platform.python_version()}, numpy {numpy.__version__}, scipy {scipy.__version__}, "
+           f"pyebur128 {pyebur128.__version__}; {os.cpu_count()} CPUs ({platform.machine()})")
+    table = ["| measure | value |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
+    text = "\n".join([
+        "# Analysis benchmark", "",
+        f"`python benchmarks/bench_analysis.py{' --quick' if args.quick else ''}` — {env}; "
+        f"generating the test session took {t_gen:.1f} s.", "",
+        *table, "",
+    ])
+    print(text)
+    if not args.quick:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The plan: deterministic, explained, independent of input levels, shaped by importance."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from workbench import load_session
+from workbench.analysis import analyse
+from workbench.mixing.plan import MixPlan
+from workbench.mixing.planner import masking_for_plan, plan_mix
+from workbench.mixing.preview import choose_section
+from workbench.mixing.settings import MixSettings
+
+from .conftest import SAMPLE_STEMS
+from .synth import write_session
+
+
+def _plan(folder, tmp_path, **choices):
+    s = load_session(folder).with_settings(**choices)
+    a = analyse(s, cache_dir=tmp_path / "cache")
+    return s, a, plan_mix(s, a)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    s = load_session(SAMPLE_STEMS)
+    a = analyse(s, cache_dir=tmp_path_factory.mktemp("cache"))
+    return s, a
+
+
+def test_every_decision_has_a_reason(sample):
+    s, a = sample
+    plan = plan_mix(s, a)
+    assert list(plan.stems) == [st.name for st in s.stems]
+    for where, what, why in plan.decisions():
+        assert why and len(why) > 10, (where, what)
+    kick = plan.stems["Kick"]
+    assert kick.pan == 0 and "Kick" in kick.pan_reason
+    assert plan.stems["Lead Vocal"].pan == 0
+    assert plan.stems["Bass"].reverb_send_db is None
+
+
+def test_plan_is_deterministic_and_round_trips_json(sample, tmp_path):
+    s, a = sample
+    p1, p2 = plan_mix(s, a), plan_mix(s, a)
+    assert p1.to_json() == p2.to_json()
+    path = tmp_path / "plan.json"
+    p1.to_json(path)
+    loaded = MixPlan.from_json(path)
+    assert loaded.to_json() == p1.to_json()
+    data = json.loads(path.read_text())
+    assert "Lead Vocal" in data["stems"] and "gain_db" in data["stems"]["Lead Vocal"]
+    assert data["master"]["target_lufs"] == -14.0
+
+
+@pytest.mark.parametrize("name, offset_db", [("Keys", -12.0), ("Keys", 12.0 - 6.0), ("Bass", -12.0),
+                                             ("Lead Vocal", -12.0)])
+def test_input_level_does_not_decide_the_balance(tmp_path, name, offset_db):
+    base = write_session(tmp_path / "a", levels_db={"Kick": -6.0, "Bass": -6.0, "Lead Vocal": -6.0,
+                                                    "Keys": -6.0})
+    moved = write_session(tmp_path / "b", levels_db={"Kick": -6.0, "Bass": -6.0, "Lead Vocal": -6.0,
+                                                     "Keys": -6.0, name: -6.0 + offset_db})
+    _, _, pa = _plan(base, tmp_path / "ca")
+    _, _, pb = _plan(moved, tmp_path / "cb")
+    for stem in pa.stems:
+        # the stem's level at the fader output moves by < 1 dB; every other stem's too
+        assert abs((pb.stems[stem].gain_db + (offset_db if stem == name else 0.0)) - pa.stems[stem].gain_db) < 1.0
+        ca, cb = pa.stems[stem].compressor, pb.stems[stem].compressor
+        if ca is not None and ca.active:
+            # threshold relative to the stem's level after its input gain is unchanged
+            assert abs((cb.threshold_db - pb.stems[stem].gain_db) - (ca.threshold_db - pa.stems[stem].gain_db)
+                       - offset_db * (stem == name)) < 1.0
+            assert cb.ratio == ca.ratio
+        assert [round(b.freq_hz) for b in pa.stems[stem].eq] == [round(b.freq_hz) for b in pb.stems[stem].eq]
+        assert pa.stems[stem].pan == pb.stems[stem].pan
+
+
+def test_mono_and_dual_mono_stereo_get_the_same_level(tmp_path):
+    mono = write_session(tmp_path / "m", ["Kick", "Bass", "Keys", "Lead Vocal"])
+    stereo = write_session(tmp_path / "s", ["Kick", "Bass", "Keys", "Lead Vocal"], stereo=("Keys",))
+    _, am, pm = _plan(mono, tmp_path / "c1")
+    _, ast, ps = _plan(stereo, tmp_path / "c2")
+    # BS.1770 counts both channels: the stereo copy measures +3 dB and gets 3 dB less gain,
+    # which the −3 dB pan law gives back to the mono one.
+    assert ast.stem("Keys").integrated_lufs - am.stem("Keys").integrated_lufs == pytest.approx(3.01, abs=0.1)
+    assert pm.stems["Keys"].gain_db - ps.stems["Keys"].gain_db == pytest.approx(3.01, abs=0.1)
+
+
+LEVELS = ("low", "medium", "high")
+
+
+@pytest.mark.parametrize("stem", ["Keys", "Guitar"])
+def test_importance_works_across_the_board(tmp_path, stem):
+    folder = write_session(tmp_path / "s")
+    s = load_session(folder)
+    a = analyse(s, cache_dir=tmp_path / "c")
+    plans = {lv: plan_mix(s.with_settings(importance={stem: lv}), a) for lv in LEVELS}
+    rel = {lv: p.stems[stem].gain_db - np.mean([x.gain_db for k, x in p.stems.items() if k != stem])
+           for lv, p in plans.items()}
+    masked = {lv: masking_for_plan(p, a).by_mix_share[a.index(stem)] for lv, p in plans.items()}
+    pan = {lv: abs(p.stems[stem].pan) for lv, p in plans.items()}
+    send = {lv: p.stems[stem].reverb_send_db for lv, p in plans.items()}
+    # louder share, less masked, more central, drier — each strictly, low < medium < high
+    assert rel["low"] < rel["medium"] < rel["high"]
+    assert masked["low"] > masked["medium"] > masked["high"]
+    assert pan["low"] > pan["medium"] > pan["high"] > 0
+    assert send["low"] > send["medium"] > send["high"]
+    comp = {lv: plans[lv].stems[stem].compressor for lv in LEVELS}
+    # tighter compression on important stems: more gain reduction planned
+    assert comp["high"].makeup_db > comp["medium"].makeup_db > comp["low"].makeup_db
+
+
+def test_unmasking_cuts_only_the_less_important_stem(sample):
+    from workbench.mixing.rules.roles import priority
+
+    s, a = sample
+    for choices in ({}, {"Piano": "high", "Lead Vocal": "low"}):
+        plan = plan_mix(s.with_settings(importance=choices), a)
+        cuts = [(name, b) for name, st in plan.stems.items() for b in st.eq if " masks " in b.reason]
+        assert cuts
+        for name, b in cuts:
+            target = next(t for t in plan.stems if b.reason.split(" masks ", 1)[1].startswith(t))
+            me, them = plan.stems[name], plan.stems[target]
+            assert priority(me.category, me.importance) > priority(them.category, them.importance)
+            assert -6.0 <= b.gain_db <= -1.0
+    demoted = plan_mix(s.with_settings(importance={"Lead Vocal": "low"}), a)
+    assert [b for b in demoted.stems["Lead Vocal"].eq if " masks " in b.reason]
+    assert not [b for b in plan_mix(s, a).stems["Lead Vocal"].eq if " masks " in b.reason]
+
+
+def test_unmasking_rule_depth_follows_importance_gap():
+    from workbench.analysis.bands import erb_bands
+    from workbench.mixing.rules import eq
+
+    bands = erb_bands()
+    n, nb = 2, bands.n_bands
+    share = np.zeros((n, n, nb))
+    share[0, 1, 14:17] = 0.9  # stem 0 masks stem 1 in three neighbouring bands
+    share[0, 1, 30] = 0.6
+    energy = np.full((n, nb), 0.01)
+    energy[1, 14:17], energy[1, 30] = 0.2, 0.1  # where the target's energy is
+    margin = lambda m, t: np.full((nb, 50), 20.0)  # noqa: E731 — masked by 20 dB everywhere
+    depths = {}
+    for imp0, imp1 in (("high", "high"), ("medium", "high"), ("low", "high")):
+        cuts = eq.unmasking(["Keys", "Vox"], ["Keys", "Lead Vocal"], [imp0, imp1], share, energy, margin,
+                            bands, max_cut_db=6.0)
+        assert list(cuts) == ["Keys"]
+        assert len(cuts["Keys"]) == 2  # the three neighbours make one bell, band 30 another
+        depths[imp0] = min(b.gain_db for b in cuts["Keys"])
+        assert all("masks Vox 100% of its active time" in b.reason for b in cuts["Keys"])
+    assert depths == {"high": -3.0, "medium": -4.5, "low": -6.0}
+
+
+def test_refuses_a_session_with_errors(tmp_path):
+    from workbench.errors import WorkbenchError
+
+    folder = write_session(tmp_path / "s", ["Kick", "Bass"])
+    (folder / "Broken.wav").write_bytes(b"ID3\x03\x00\x00\x00junk")
+    s = load_session(folder)
+    with pytest.raises(WorkbenchError) as e:
+        plan_mix(s, None)
+    assert e.value.code == "cannot_mix" and "Broken.wav" in e.value.message
+
+
+def test_preview_section_is_where_most_stems_play(tmp_path):
+    folder = write_session(tmp_path / "s", ["Kick", "Bass", "Keys"], seconds=20.0)
+    import soundfile as sf
+
+    x, sr = sf.read(str(folder / "Keys.wav"))
+    x[: int(12 * sr)] = 0.0  # keys enter at 12 s
+    sf.write(str(folder / "Keys.wav"), x, sr, subtype="PCM_16")
+    s = load_session(folder)
+    a = analyse(s, cache_dir=tmp_path / "c")
+    sec = choose_section(a, 6.0)
+    assert sec.start_s >= 11.5 and sec.frames == 6 * 44100
+    assert sec.preroll_frames == 3 * 44100
+
+
+def test_settings_are_validated():
+    from workbench.errors import WorkbenchError
+
+    with pytest.raises(WorkbenchError) as e:
+        MixSettings(target_lufs=3.0)
+    assert "target_lufs" in e.value.message

@@ -1,0 +1,159 @@
+"""Command line: ``workbench check | analyse | mix``. Argument parsing only.
+
+Every command prints a short, readable result; ``--json`` prints data for tools.
+User errors are one clear message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import WorkbenchError
+
+
+def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for v in values or []:
+        if "=" not in v:
+            raise WorkbenchError("bad_argument", f"--{what} {v!r} is not NAME=VALUE.",
+                                 f"Write it as --{what} \"Lead Vocal=high\".")
+        k, val = v.rsplit("=", 1)
+        out[k.strip()] = val.strip()
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench",
+                                description="Mixing Workbench: check, analyse and mix the WAV stems of a song.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="check a folder of stems against the preparation rules")
+    c.add_argument("folder", help="folder holding the song's WAV stems")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.add_argument("--max-stems", type=int, default=32, help="most stems allowed (default 32)")
+
+    a = sub.add_parser("analyse", aliases=["analyze"], help="measure every stem and the masking between them")
+    a.add_argument("folder")
+    a.add_argument("--json", action="store_true", help="print the analysis summary as JSON")
+    a.add_argument("--plots", metavar="OUTDIR", help="also write figures (PNG) to this folder")
+
+    m = sub.add_parser("mix", help="decide and render a mix (with plan.json and report.md)")
+    m.add_argument("folder")
+    m.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="folder for mix.wav, plan.json, report.md")
+    m.add_argument("--preview", action="store_true", help="render only the most representative section")
+    m.add_argument("--importance", action="append", metavar="NAME=LEVEL", help="low, medium or high (repeatable)")
+    m.add_argument("--category", action="append", metavar="NAME=CATEGORY", help="override a category (repeatable)")
+    m.add_argument("--plan", metavar="plan.json", help="render this (hand-edited) plan instead of deciding one")
+    m.add_argument("--target-lufs", type=float, default=-14.0, help="integrated loudness target (default -14)")
+    m.add_argument("--ceiling", type=float, default=-1.0, help="true-peak ceiling in dBTP (default -1)")
+    m.add_argument("--bit-depth", type=int, default=16, choices=(16, 24), help="output bit depth (default 16)")
+    m.add_argument("--preview-seconds", type=float, default=30.0, help="preview length (default 30)")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def cmd_check(args) -> int:
+    from .report import check_dict, check_table
+    from .session import load_session
+
+    session = load_session(args.folder, max_stems=args.max_stems)
+    if args.json:
+        print(json.dumps(check_dict(session), indent=2, ensure_ascii=False))
+    else:
+        print(check_table(session))
+    return 0 if session.can_mix else 2
+
+
+def cmd_analyse(args) -> int:
+    from .pipeline import prepare
+    from .report import analysis_table
+
+    session, analysis = prepare(args.folder)
+    if args.plots:
+        from .figures import save_analysis_figures
+
+        written = save_analysis_figures(analysis, Path(args.plots), inputs=tuple(s.path for s in session.stems))
+    if args.json:
+        print(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(analysis_table(analysis))
+        if args.plots:
+            print(f"\nFigures written to {args.plots}: " + ", ".join(p.name for p in written))
+    return 0
+
+
+def cmd_mix(args) -> int:
+    from .mixing.settings import MixSettings
+    from .pipeline import mix_session
+
+    settings = MixSettings(target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling, bit_depth=args.bit_depth,
+                           preview_seconds=args.preview_seconds)
+    bar = None if args.quiet else _ProgressBar()
+    result = mix_session(args.folder, args.out, settings=settings,
+                         importance=_pairs(args.importance, "importance"),
+                         category=_pairs(args.category, "category"), plan=args.plan, preview=args.preview,
+                         progress=bar)
+    if bar:
+        bar.close()
+    r = result.render
+    warnings = [f for f in result.session.findings if f.severity == "warning"]
+    print(f"{'Preview' if args.preview else 'Mix'} written: {result.audio_path}")
+    print(f"  {r.integrated_lufs:.1f} LUFS integrated, true peak {r.true_peak_dbtp:.1f} dBTP, "
+          f"{r.frames / result.plan.sample_rate:.1f} s, rendered in {r.seconds:.1f} s")
+    print(f"  plan:   {result.plan_path}\n  report: {result.report_path} (every decision with its reason)")
+    if warnings:
+        print(f"  {len(warnings)} warning(s) from the checks, repeated in the report:")
+        for f in warnings:
+            print(f"    ! {f.stem or 'session'}: {f.message}")
+    return 0
+
+
+class _ProgressBar:
+    """Adapts the library's ``progress(stage, fraction)`` callback to a tqdm bar on stderr."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=100, unit="%", file=sys.stderr, leave=False,
+                        bar_format="{desc:<16} {bar} {percentage:3.0f}%")
+        self.stage = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if stage != self.stage:
+            self.stage = stage
+            self.bar.set_description_str(stage)
+        self.bar.n = int(100 * min(max(fraction, 0.0), 1.0))
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands = {"check": cmd_check, "analyse": cmd_analyse, "analyze": cmd_analyse, "mix": cmd_mix}
+    try:
+        return commands[args.command](args)
+    except WorkbenchError as exc:
+        print(f"workbench: {exc.message}", file=sys.stderr)
+        if exc.fix:
+            print(f"  fix: {exc.fix}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: say so plainly, traceback only on request
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench: internal error ({type(exc).__name__}: {exc}).", file=sys.stderr)
+        print("  This is a bug in Mixing Workbench, not in your stems. Run again with WORKBENCH_DEBUG=1 "
+              "for the details and please report it.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Deciding a mix: from a session and its analysis to a :class:`MixPlan`.
+
+``plan_mix`` reads like the order an engineer works in: balance the levels by
+loudness, clean up each stem's low end and worst resonance, measure who masks
+whom at those levels and cut the less important stem where it covers a more
+important one, compress, place in the stereo field, send to the reverb, set
+up the master. Every rule lives in :mod:`workbench.mixing.rules` with its
+sources; this module only wires them together. It never touches audio: it
+reads numbers from the :class:`~workbench.analysis.Analysis`, so changing an
+importance or a category re-plans in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..analysis import Analysis
+from ..analysis.masking import MaskingResult, compute_masking, pair_map_db
+from ..errors import WorkbenchError
+from .plan import EQBand, MixPlan, StemPlan
+from .response import eq_response_db
+from .rules import dynamics, eq, gain, master, pan, space
+from .settings import MixSettings
+
+#: Percentile of a stem's short-term loudness taken as its "loud passages" level
+#: (for compressor thresholds and the glue estimate).
+LOUD_PERCENTILE = 90
+
+
+def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -> MixPlan:
+    """Decide the whole mix.
+
+    Parameters
+    ----------
+    session : Session
+        Stems with their category and importance (the user's choices).
+    analysis : Analysis
+        The measurements of ``session.mixable_stems`` (:func:`workbench.analyse`).
+    settings : MixSettings, optional
+        Loudness target, ceiling, output format... (defaults when omitted).
+
+    Returns
+    -------
+    MixPlan
+        Deterministic for the same input.
+
+    Raises
+    ------
+    WorkbenchError
+        ``cannot_mix`` when the session has error findings; ``stale_analysis``
+        when the analysis does not cover the session's stems.
+    """
+    settings = settings or MixSettings()
+    if not session.can_mix:
+        listed = "; ".join(f"{f.stem or 'session'}: {f.message}" for f in session.errors)
+        raise WorkbenchError("cannot_mix", f"The session cannot be mixed: {listed}",
+                             "Fix the errors listed by `workbench check` and try again.")
+    stems = _stems_in_analysis_order(session, analysis)
+    names = list(analysis.names)
+    cats = [s.category for s in stems]
+    imps = [s.importance for s in stems]
+    feats = analysis.stems
+    n = len(names)
+
+    # 1. Loudness balance (input level never decides it).
+    gains = gain.plan_gains([(names[i], cats[i], imps[i], feats[i].integrated_lufs) for i in range(n)])
+    gain_db = np.array([gains[nm][0] for nm in names])
+
+    # 2. High-pass and one corrective cut per stem, from its own spectrum.
+    eqs: list[list[EQBand]] = []
+    for i in range(n):
+        bands_i = [eq.highpass(cats[i], feats[i].long_term_band_db, analysis.bands)]
+        fix = eq.corrective(cats[i], feats[i].long_term_band_db, analysis.bands)
+        if fix is not None:
+            bands_i.append(fix)
+        eqs.append(bands_i)
+
+    # 3. Masking at the planned levels, after those filters → unmasking cuts.
+    shaped = _shaped_band_power(analysis, eqs)
+    masking = compute_masking(shaped, analysis.activity, analysis.bands, gains_db=gain_db, names=names)
+    energy = _band_energy(shaped, analysis.activity)
+    cuts = eq.unmasking(
+        names, cats, imps, masking.band_share, energy,
+        lambda m, t: pair_map_db(shaped, analysis.activity, analysis.bands, m, t, gain_db),
+        analysis.bands, max_cut_db=settings.max_eq_cut_db)
+    for i, nm in enumerate(names):
+        eqs[i].extend(cuts.get(nm, []))
+
+    # 4. Compression from each stem's own loud level.
+    loud = [_loud_level(f) for f in feats]
+    comps = [dynamics.compressor(cats[i], imps[i], loud[i], feats[i].crest_db, gain_db[i]) for i in range(n)]
+
+    # 5. Panning, with the masking after EQ deciding who goes where.
+    after = compute_masking(_shaped_band_power(analysis, eqs), analysis.activity, analysis.bands,
+                            gains_db=gain_db, names=names)
+    weight = np.array([10 ** (gains[nm][1] / 10) for nm in names])
+    pans = pan.plan_pans(names, cats, imps, [f.centroid_hz for f in feats], [f.low_end_share for f in feats],
+                         [f.channels for f in feats], [f.stereo_correlation for f in feats], weight, after.share)
+
+    # 6. Reverb sends and the shared return; 7. the master.
+    plans: dict[str, StemPlan] = {}
+    for i, nm in enumerate(names):
+        send_db, send_reason = space.send(cats[i], imps[i])
+        p, p_reason = pans[nm]
+        plans[nm] = StemPlan(
+            file=stems[i].file, category=cats[i], importance=imps[i],
+            gain_db=float(gain_db[i]), gain_reason=gains[nm][2],
+            pan=float(p), width=float(settings.width) if feats[i].channels == 2 else 1.0, pan_reason=p_reason,
+            eq=eqs[i], compressor=comps[i], reverb_send_db=send_db, reverb_reason=send_reason,
+            channels=int(feats[i].channels))
+    mplan = master.master(settings, [loud[i] + gain_db[i] if loud[i] is not None else -math.inf
+                                     for i in range(n)])
+    notes = _masking_notes(names, imps, masking, after)
+    return MixPlan(stems=plans, reverb=space.reverb_bus(), master=mplan, sample_rate=settings.sample_rate,
+                   frames=int(round(session.frames * settings.sample_rate / session.sample_rate)),
+                   folder=str(session.folder), notes=notes)
+
+
+def masking_for_plan(plan: MixPlan, analysis: Analysis) -> MaskingResult:
+    """The masking the plan's gains and EQ predict (compression and panning aside)."""
+    eqs = [plan.stems[nm].eq if nm in plan.stems else [] for nm in analysis.names]
+    gains = np.array([plan.stems[nm].gain_db if nm in plan.stems else -120.0 for nm in analysis.names])
+    return compute_masking(_shaped_band_power(analysis, eqs), analysis.activity, analysis.bands,
+                           gains_db=gains, names=list(analysis.names))
+
+
+def _stems_in_analysis_order(session, analysis: Analysis):
+    by_file = {s.file: s for s in session.mixable_stems}
+    missing = [f for f in analysis.files if f not in by_file]
+    extra = [f for f in by_file if f not in analysis.files]
+    if missing or extra:
+        raise WorkbenchError("stale_analysis",
+                             "The analysis does not match the session's stems "
+                             f"(missing: {', '.join(missing) or '—'}; new: {', '.join(extra) or '—'}).",
+                             "Analyse the session again.")
+    return [by_file[f] for f in analysis.files]
+
+
+def _shaped_band_power(analysis: Analysis, eqs: list[list[EQBand]]) -> np.ndarray:
+    """Band powers with each stem's EQ applied (response at the band centres)."""
+    centres = np.asarray(analysis.bands.centres_hz)
+    lin = np.stack([10 ** (eq_response_db(e, centres, analysis.sample_rate) / 10) for e in eqs])
+    return analysis.band_power * lin.astype(np.float32)[:, :, None]
+
+
+def _band_energy(band_power: np.ndarray, activity: np.ndarray) -> np.ndarray:
+    """Each stem's share of its own energy per band over its active frames (rows sum to 1)."""
+    w = activity[:, None, :].astype(np.float32)
+    e = (band_power * w).sum(axis=2, dtype=np.float64)
+    tot = e.sum(axis=1, keepdims=True)
+    return np.divide(e, tot, out=np.zeros_like(e), where=tot > 0)
+
+
+def _loud_level(f) -> float | None:
+    st = np.asarray(f.short_term_lufs, dtype=float)
+    st = st[np.isfinite(st)]
+    if st.size:
+        return float(np.percentile(st, LOUD_PERCENTILE))
+    return f.integrated_lufs if math.isfinite(f.integrated_lufs) else None
+
+
+def _masking_notes(names, imps, before: MaskingResult, after: MaskingResult) -> list[str]:
+    notes = []
+    for i, nm in enumerate(names):
+        if imps[i] == "high":
+            notes.append(f"{nm} masked by the rest of the mix: {before.by_mix_share[i]:.0%} of its energy "
+                         f"before unmasking EQ, {after.by_mix_share[i]:.0%} after")
+    return notes

@@ -1,0 +1,96 @@
+"""Compression by category, importance and measured dynamics.
+
+Ratios, attacks and releases by source follow the starting points of the
+engineering references (Senior, *Mixing Secrets for the Small Studio*, ch. 9
+"Compressing for a reason"; Izhaki, *Mixing Audio*, 3rd ed., ch. 18
+"Compressors"; Owsinski, *The Mixing Engineer's Handbook*, ch. 8): percussive
+sources get an attack slow enough to keep the transient and a release short
+enough to recover before the next hit; sustained sources gentle ratios and
+slower release. The threshold is set from the stem's *own* measured level so
+that a target amount of gain reduction results, as in Maddams, Finn & Reiss
+(2012, "An autonomous method for multi-track dynamic range compression",
+DAFx-12), whatever level the stem arrived at. Importance sets the amount: the
+more important, the more evenly it is held (DESIGN §5). Stems that already
+arrive limited — a low crest factor — get half the reduction at a gentler ratio
+(Giannoulis, Massberg & Reiss 2013, "Parameter automation in a dynamic range
+compressor", JAES 61(10): settings should follow the signal's crest factor).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..plan import Compressor
+from .roles import role
+
+#: (ratio, attack_ms, release_ms) by category; ratio 1 = leave uncompressed.
+CATEGORY_COMPRESSION = {
+    "Kick": (4.0, 10.0, 80.0),
+    "Snare": (4.0, 8.0, 100.0),
+    "Drums": (3.0, 10.0, 120.0),
+    "Percussion": (2.5, 10.0, 100.0),
+    "Cymbals": (1.0, 10.0, 100.0),   # compressing cymbals only brings up wash (Senior ch. 9)
+    "Bass": (4.0, 15.0, 150.0),
+    "Guitar": (2.5, 15.0, 150.0),
+    "Keys": (2.0, 20.0, 200.0),
+    "Synth": (2.0, 20.0, 200.0),
+    "Pads": (1.5, 40.0, 300.0),
+    "Strings": (1.5, 30.0, 300.0),
+    "Brass": (3.0, 10.0, 150.0),
+    "Lead Vocal": (3.0, 5.0, 100.0),
+    "Backing Vocal": (4.0, 5.0, 120.0),
+    "FX": (1.0, 20.0, 200.0),        # effects keep their designed dynamics
+    "Other": (2.0, 20.0, 200.0),
+}
+
+#: Target gain reduction on the stem's loud passages, dB, by importance.
+GAIN_REDUCTION_DB = {"high": 5.0, "medium": 3.5, "low": 2.0}
+
+#: Below this crest factor (peak to active RMS) a stem has already been
+#: compressed or limited: unprocessed acoustic sources measure 12–20 dB
+#: (Katz, *Mastering Audio*, 3rd ed., ch. 5).
+LIMITED_CREST_DB = 10.0
+
+#: Make-up gain restores this fraction of the gain reduction: the compressor
+#: lowers the loud passages by about the reduction and the quiet ones not at all,
+#: so restoring ~half keeps the stem's integrated loudness near its balanced level.
+MAKEUP_FRACTION = 0.5
+
+
+def compressor(category: str | None, importance: str, loud_level_db: float | None,
+               crest_db: float | None, gain_db: float) -> Compressor | None:
+    """The compressor for a stem, or ``None`` when it is left uncompressed.
+
+    Parameters
+    ----------
+    category, importance : str
+    loud_level_db : float or None
+        The stem's level in its loud passages as it arrived (e.g. the 90th
+        percentile of short-term loudness), dB. ``None`` for a silent stem.
+    crest_db : float or None
+        Peak to active RMS, dB.
+    gain_db : float
+        The input gain the plan applies before the compressor.
+    """
+    cat = role(category)
+    ratio, attack, release = CATEGORY_COMPRESSION[cat]
+    if loud_level_db is None or not math.isfinite(loud_level_db):
+        return None
+    if ratio <= 1.0:
+        return Compressor(0.0, 1.0, attack, release, 0.0,
+                          f"no compression: {cat} keeps its natural dynamics")
+    reduction = GAIN_REDUCTION_DB[importance]
+    limited = crest_db is not None and math.isfinite(crest_db) and crest_db < LIMITED_CREST_DB
+    if limited:
+        reduction /= 2
+        ratio = max(1.5, ratio / 2)
+    # Loud passages sit at loud_level + gain after the input gain; set the threshold
+    # so that they are reduced by `reduction`: reduction = over × (1 − 1/ratio).
+    over = reduction / (1 - 1 / ratio)
+    threshold = round(loud_level_db + gain_db - over, 1)
+    makeup = round(MAKEUP_FRACTION * reduction, 1)
+    why = (f"{ratio:g}:1, {attack:g} ms attack / {release:g} ms release for {cat}; about "
+           f"{reduction:.1f} dB off the loud passages (importance {importance})")
+    if limited:
+        why += f"; lighter: the stem already arrives compressed (crest {crest_db:.1f} dB)"
+    return Compressor(threshold, round(ratio, 2), attack, release, makeup, why)

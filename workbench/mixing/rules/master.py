@@ -1,0 +1,48 @@
+"""The master bus: gentle glue compression, loudness target, true-peak ceiling.
+
+Glue: 2:1, 30 ms attack, 200 ms release, about 1.5 dB of reduction — the
+classic bus-compressor starting point (the SSL G-series bus compressor's 2:1 /
+30 ms setting; Senior, *Mixing Secrets*, ch. 19 "Buss compression"; Katz,
+*Mastering Audio*, ch. 11). Loudness: integrated loudness to the target (ITU-R
+BS.1770-4; −14 LUFS by default, the streaming playback reference in AES
+TD1008). True peak at or below the ceiling (−1 dBTP by default; EBU R128 s1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..plan import Compressor, MasterPlan
+from ..settings import MixSettings
+
+GLUE_RATIO = 2.0
+GLUE_ATTACK_MS = 30.0
+GLUE_RELEASE_MS = 200.0
+GLUE_REDUCTION_DB = 1.5
+
+
+def master(settings: MixSettings, stem_loud_levels_db: list[float]) -> MasterPlan:
+    """The master plan.
+
+    Parameters
+    ----------
+    settings : MixSettings
+    stem_loud_levels_db : list of float
+        Each stem's loud-passage level after its planned gain (dB); their power
+        sum estimates the bus level the glue compressor sees.
+    """
+    finite = [x for x in stem_loud_levels_db if math.isfinite(x)]
+    glue = None
+    if finite:
+        bus_db = 10 * math.log10(float(np.sum(10 ** (np.asarray(finite) / 10))))
+        over = GLUE_REDUCTION_DB / (1 - 1 / GLUE_RATIO)
+        glue = Compressor(round(bus_db - over, 1), GLUE_RATIO, GLUE_ATTACK_MS, GLUE_RELEASE_MS, 0.0,
+                          f"glue {GLUE_RATIO:g}:1, {GLUE_ATTACK_MS:g}/{GLUE_RELEASE_MS:g} ms: about "
+                          f"{GLUE_REDUCTION_DB} dB on the loudest passages holds the mix together")
+    return MasterPlan(
+        target_lufs=settings.target_lufs, ceiling_dbtp=settings.ceiling_dbtp, glue=glue,
+        bit_depth=settings.bit_depth, sample_rate=settings.sample_rate, dither=settings.bit_depth == 16,
+        reason=(f"normalise to {settings.target_lufs:g} LUFS integrated (BS.1770), true peak at most "
+                f"{settings.ceiling_dbtp:g} dBTP" + (", TPDF dither to 16-bit" if settings.bit_depth == 16 else "")))

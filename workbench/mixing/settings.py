@@ -1,0 +1,58 @@
+"""Mix settings: one validated dataclass of the user's choices."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ..errors import WorkbenchError
+
+
+@dataclass(frozen=True)
+class MixSettings:
+    """What the user may set for a mix; everything else is decided from the stems.
+
+    Parameters
+    ----------
+    target_lufs : float
+        Integrated loudness of the finished mix (ITU-R BS.1770-4). −14 LUFS is the
+        playback reference of the large streaming services (AES TD1008, 2021).
+    ceiling_dbtp : float
+        True-peak ceiling of the mix. −1 dBTP leaves room for lossy encoding
+        (EBU R128 s1 / AES TD1008 recommend ≤ −1 dBTP).
+    bit_depth : int
+        16 (dithered, the delivery spec of DESIGN §6) or 24.
+    sample_rate : int
+        Output sample rate.
+    width : float
+        0..1 scale of every stereo stem's own width (1 keeps it as recorded).
+    preview_seconds : float
+        Length of the preview section.
+    max_eq_cut_db : float
+        Deepest unmasking cut the planner may make.
+    """
+
+    target_lufs: float = -14.0
+    ceiling_dbtp: float = -1.0
+    bit_depth: int = 16
+    sample_rate: int = 44100
+    width: float = 1.0
+    preview_seconds: float = 30.0
+    max_eq_cut_db: float = 6.0
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("target_lufs", -40.0 <= self.target_lufs <= -5.0, "between −40 and −5 LUFS"),
+            ("ceiling_dbtp", -12.0 <= self.ceiling_dbtp <= 0.0, "between −12 and 0 dBTP"),
+            ("bit_depth", self.bit_depth in (16, 24), "16 or 24"),
+            ("sample_rate", self.sample_rate in (44100, 48000, 88200, 96000), "44100, 48000, 88200 or 96000"),
+            ("width", 0.0 <= self.width <= 1.0, "between 0 and 1"),
+            ("preview_seconds", 5.0 <= self.preview_seconds <= 120.0, "between 5 and 120 s"),
+            ("max_eq_cut_db", 0.0 <= self.max_eq_cut_db <= 12.0, "between 0 and 12 dB"),
+        ]
+        for name, ok, valid in checks:
+            if not ok:
+                raise WorkbenchError("bad_setting", f"The setting {name}={getattr(self, name)!r} is out of range.",
+                                     f"Use a value {valid}.")
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,155 @@
+"""The whole flow in one function: check → analyse → plan → render → report.
+
+This is what ``workbench mix`` and the dashboard's Generate button run. It reads
+like the README's description of the product; each step is one call into the
+module that owns it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .analysis import Analysis, analyse
+from .audio_io import atomic_path
+from .errors import WorkbenchError
+from .mixing.plan import MixPlan
+from .mixing.planner import plan_mix
+from .mixing.preview import PreviewSection, choose_section
+from .mixing.settings import MixSettings
+from .session import Session, load_session
+
+if TYPE_CHECKING:
+    from .mixing.render import RenderResult
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class MixResult:
+    """What a mix run produced and where."""
+
+    session: Session
+    analysis: Analysis
+    plan: MixPlan
+    render: "RenderResult"
+    audio_path: Path
+    plan_path: Path
+    report_path: Path
+    preview: PreviewSection | None = None
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str] | None = None,
+            category: Mapping[str, str] | None = None, cache_dir=None,
+            progress: Progress | None = None) -> tuple[Session, Analysis]:
+    """Load and check the stems (unless given a Session), apply the user's choices, analyse.
+
+    Raises ``WorkbenchError`` (``cannot_mix``) listing the errors when any stem has one.
+    """
+    session = source if isinstance(source, Session) else load_session(source)
+    session = session.with_settings(importance=dict(importance or {}), category=dict(category or {}))
+    if not session.can_mix:
+        listed = "\n".join(f"  ✗ {f.stem or 'session'}: {f.message} Fix: {f.fix}" for f in session.errors)
+        raise WorkbenchError("cannot_mix", f"The session in {session.folder} cannot be mixed:\n{listed}",
+                             "Fix these and run again (`workbench check` lists every finding).")
+    analysis = analyse(session, cache_dir=cache_dir,
+                       progress=(lambda done, total, name: progress("analyse", done / max(total, 1)))
+                       if progress else None)
+    return session, analysis
+
+
+def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike, *,
+                settings: MixSettings | None = None, importance: Mapping[str, str] | None = None,
+                category: Mapping[str, str] | None = None, plan: MixPlan | str | os.PathLike | None = None,
+                preview: bool = False, cache_dir=None, progress: Progress | None = None) -> MixResult:
+    """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
+
+    Parameters
+    ----------
+    source : path-like or Session
+        The folder of stems (or a loaded session).
+    out_dir : path-like
+        Where to write ``mix.wav`` (or ``preview.wav``), ``plan.json`` and ``report.md``.
+    settings : MixSettings, optional
+    importance, category : mapping, optional
+        The user's choices by stem name (``{"Lead Vocal": "high"}``).
+    plan : MixPlan or path, optional
+        Render this plan instead of deciding one (a hand-edited ``plan.json``).
+    preview : bool
+        Render only the automatically chosen preview section.
+    progress : callable ``(stage, fraction)``, optional
+    """
+    from .mixing.render import render
+
+    settings = settings or MixSettings()
+    out = Path(out_dir)
+    session, analysis = prepare(source, importance=importance, category=category, cache_dir=cache_dir,
+                                progress=progress)
+    inputs = tuple(s.path for s in session.stems)
+
+    # Decide (or take the user's plan).
+    if plan is None:
+        the_plan = plan_mix(session, analysis, settings)
+    elif isinstance(plan, MixPlan):
+        the_plan = plan
+    else:
+        the_plan = MixPlan.from_json(plan)
+    if progress:
+        progress("plan", 1.0)
+
+    # Render: the preview section or the whole song.
+    section = choose_section(analysis, settings.preview_seconds, the_plan.sample_rate) if preview else None
+    audio_path = out / ("preview.wav" if preview else "mix.wav")
+    result = render(the_plan, session, audio_path,
+                    section=(section.start_frame, section.frames) if section else None,
+                    preroll_frames=section.preroll_frames if section else 0,
+                    progress=(lambda done, total, stage: progress(f"render {stage}", done / max(total, 1)))
+                    if progress else None)
+
+    # Write down what was decided and why.
+    plan_path = out / "plan.json"
+    _check_not_input(plan_path, inputs)
+    the_plan.to_json(plan_path)
+    report_path = out / "report.md"
+    _check_not_input(report_path, inputs)
+    with atomic_path(report_path, inputs=inputs) as tmp:
+        tmp.write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
+    return MixResult(session, analysis, the_plan, result, audio_path, plan_path, report_path, section)
+
+
+def _check_not_input(path: Path, inputs: tuple[Path, ...]) -> None:
+    if any(Path(path).resolve() == Path(p).resolve() for p in inputs):
+        raise WorkbenchError("overwrite_input", f"Refusing to write {path}: it is one of your input files.",
+                             "Choose an output folder that is not the stems folder.")
+
+
+def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section: PreviewSection | None) -> str:
+    """The Markdown report: findings first, then every decision with its reason."""
+    lines = [f"# Mix report — {Path(session.folder).name}", ""]
+    lines.append(f"Output: `{Path(result.path).name}` — {result.integrated_lufs:.1f} LUFS integrated, "
+                 f"true peak {result.true_peak_dbtp:.1f} dBTP (target {plan.master.target_lufs:g} LUFS, "
+                 f"ceiling {plan.master.ceiling_dbtp:g} dBTP), {plan.master.bit_depth}-bit "
+                 f"{plan.sample_rate / 1000:g} kHz.")
+    if section is not None:
+        lines.append(f"Preview: {section.reason}.")
+    lines += ["", "## Findings", ""]
+    if session.findings:
+        for f in session.findings:
+            lines.append(f"- **{f.severity}** `{f.code}` {f.stem or 'session'}: {f.message} *Fix:* {f.fix}")
+    else:
+        lines.append("No findings: the stems are well prepared.")
+    lines += ["", "## Decisions", "", "| Where | What | Why |", "|---|---|---|"]
+    for where, what, why in plan.decisions():
+        lines.append(f"| {_md(where)} | {_md(what)} | {_md(why)} |")
+    if plan.notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in plan.notes]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

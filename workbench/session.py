@@ -1,0 +1,210 @@
+"""A session: the stems of one song, what they are, and what is wrong with them.
+
+:func:`load_session` reads only file headers up front (``soundfile.info``), then
+runs the preparation checks, which stream each stem's audio in blocks. Nothing
+is kept in memory but a few numbers per stem, so a 32-stem, 5-minute session
+loads in bounded memory. The user's files are opened read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import categories
+from .errors import WorkbenchError
+
+IMPORTANCE_LEVELS = ("low", "medium", "high")
+
+#: File endings offered to the loader. Content decides whether a file really is a
+#: WAV (see :mod:`workbench.checks`); the ending only decides what we look at.
+AUDIO_SUFFIXES = (".wav", ".wave", ".bwf", ".rf64", ".w64", ".mp3", ".flac", ".ogg",
+                  ".aif", ".aiff", ".m4a", ".aac")
+
+
+@dataclass
+class Stem:
+    """One stem of a session: where it is, its header, and what it is.
+
+    Header fields are ``None`` when the file could not be read as audio.
+    """
+
+    path: Path
+    file: str
+    name: str
+    sample_rate: int | None = None
+    subtype: str | None = None
+    channels: int | None = None
+    frames: int | None = None
+    format: str | None = None
+    category: str | None = None
+    confidence: float = 0.0
+    category_source: str = "none"
+    importance: str = "medium"
+
+    @property
+    def duration_s(self) -> float | None:
+        """Length in seconds, or ``None`` when unreadable."""
+        if self.frames is None or not self.sample_rate:
+            return None
+        return self.frames / self.sample_rate
+
+    @property
+    def bit_depth(self) -> int | None:
+        """Bits per sample from the subtype (``PCM_16`` → 16, ``FLOAT`` → 32)."""
+        return _BIT_DEPTH.get(self.subtype or "")
+
+    @property
+    def readable(self) -> bool:
+        """Whether the header was read and the file holds audio frames."""
+        return self.frames is not None and self.sample_rate is not None
+
+
+_BIT_DEPTH = {"PCM_U8": 8, "PCM_S8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32,
+              "FLOAT": 32, "DOUBLE": 64}
+
+
+@dataclass
+class Session:
+    """The stems of one song with their categories, importances and findings."""
+
+    folder: Path
+    stems: list[Stem]
+    findings: list = field(default_factory=list)
+    max_stems: int = 32
+
+    @property
+    def sample_rate(self) -> int:
+        """The session's working rate: the most common rate among readable stems."""
+        rates = Counter(s.sample_rate for s in self.stems if s.readable)
+        return rates.most_common(1)[0][0] if rates else 44100
+
+    @property
+    def frames(self) -> int:
+        """Length of the session in frames at :attr:`sample_rate` (the longest stem)."""
+        sr = self.sample_rate
+        return max((round(s.frames * sr / s.sample_rate) for s in self.mixable_stems), default=0)
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+    @property
+    def mixable_stems(self) -> list[Stem]:
+        """Stems with no error finding of their own."""
+        bad = {f.stem for f in self.findings if f.severity == "error"}
+        return [s for s in self.stems if s.readable and s.file not in bad]
+
+    @property
+    def errors(self) -> list:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def can_mix(self) -> bool:
+        """True when no finding is an error."""
+        return not self.errors
+
+    def stem(self, key: str) -> Stem:
+        """Find a stem by file name or display name (case-insensitive)."""
+        k = key.casefold()
+        for s in self.stems:
+            if k in (s.file.casefold(), s.name.casefold(), Path(s.file).stem.casefold()):
+                return s
+        raise WorkbenchError("unknown_stem", f"No stem called {key!r} in {self.folder}.",
+                             "Use one of: " + ", ".join(s.name for s in self.stems))
+
+    def with_settings(self, *, importance: dict[str, str] | None = None,
+                      category: dict[str, str] | None = None) -> "Session":
+        """A copy with some stems' importance or category changed by the user."""
+        new = replace(self, stems=[replace(s) for s in self.stems], findings=list(self.findings))
+        for key, level in (importance or {}).items():
+            if level not in IMPORTANCE_LEVELS:
+                raise WorkbenchError("bad_importance", f"Importance {level!r} for {key!r} is not valid.",
+                                     "Use low, medium or high.")
+            new.stem(key).importance = level
+        for key, cat in (category or {}).items():
+            canonical = categories.canonical(cat)
+            if canonical is None:
+                raise WorkbenchError("bad_category", f"Category {cat!r} for {key!r} is not known.",
+                                     "Use one of: " + ", ".join(categories.CATEGORY_NAMES))
+            s = new.stem(key)
+            s.category, s.confidence, s.category_source = canonical, 1.0, "user"
+        return new
+
+
+def list_audio_files(folder: Path) -> list[Path]:
+    """The candidate stem files of a folder, sorted by name (hidden files skipped)."""
+    return sorted(
+        (p for p in folder.iterdir()
+         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_SUFFIXES),
+        key=lambda p: p.name.casefold(),
+    )
+
+
+def _make_names_unique(stems: list[Stem]) -> None:
+    """Stem names are keys (plan JSON, DAW tracks): number repeats "Kick", "Kick 2"."""
+    seen: Counter = Counter()
+    for s in stems:
+        key = s.name.casefold()
+        seen[key] += 1
+        if seen[key] > 1:
+            s.name = f"{s.name} {seen[key]}"
+
+
+def load_session(path: str | os.PathLike | list, *, max_stems: int = 32,
+                 check_audio: bool = True) -> Session:
+    """Load the stems of a folder (or a list of files), suggest categories, run the checks.
+
+    Parameters
+    ----------
+    path : path-like or list of path-like
+        A folder of WAV stems, or the stem files themselves.
+    max_stems : int
+        The most stems a session may hold (the ``too_many_stems`` error above it).
+    check_audio : bool
+        Also run the checks that read audio (clipping, silence, late start...).
+        Header-only checks always run.
+
+    Returns
+    -------
+    Session
+
+    Raises
+    ------
+    WorkbenchError
+        ``no_folder`` when the folder does not exist, ``no_stems`` when it holds
+        no audio files.
+    """
+    from . import checks
+
+    if isinstance(path, (list, tuple)):
+        files = [Path(p) for p in path]
+        folder = files[0].parent if files else Path(".")
+    else:
+        folder = Path(path)
+        if not folder.exists():
+            raise WorkbenchError("no_folder", f"The folder {folder} does not exist.",
+                                 "Give the path of the folder that holds your WAV stems.")
+        if folder.is_file():
+            files, folder = [folder], folder.parent
+        else:
+            files = list_audio_files(folder)
+    if not files:
+        raise WorkbenchError("no_stems", f"No audio files found in {folder}.",
+                             "Put the song's stems there as .wav files (one per instrument).")
+
+    stems = []
+    for p in files:
+        name = categories.display_name(p.name)
+        stem = Stem(path=p, file=p.name, name=name)
+        suggestion = categories.suggest_from_name(p.name)
+        stem.category, stem.confidence = suggestion.category, suggestion.confidence
+        stem.category_source = "name" if suggestion.category else "none"
+        stem.importance = suggestion.suggested_importance
+        stems.append(stem)
+    _make_names_unique(stems)
+    session = Session(folder=folder, stems=stems, max_stems=max_stems)
+    session.findings = checks.run_checks(session, check_audio=check_audio)
+    return session
