@@ -16,6 +16,11 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/workbench check sample_stems
+	$(BIN)/workbench mix sample_stems -o out/demo/preview --preview
+	$(BIN)/workbench mix sample_stems -o out/demo
+	@echo
+	@echo "Done. Listen to out/demo/mix.wav (a quick preview is in out/demo/preview/);"
+	@echo "every decision and its reason is in out/demo/report.md, the plan in out/demo/plan.json."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -105,13 +105,13 @@ GM_PROGRAMS: dict[str, list[tuple[int, int, int, str]]] = {
                (28, 40, 64, "riff"), (29, 40, 72, "riff"), (30, 40, 72, "riff"), (31, 52, 84, "guitar")],
     "Bass": [(p, 28, 55, "bass") for p in range(32, 40)],
     "Strings": [(40, 55, 88, "strings"), (41, 48, 76, "strings"), (42, 36, 64, "strings"),
-                (44, 40, 76, "strings"), (45, 40, 76, "pizz"), (48, 40, 79, "strings"), (49, 40, 79, "strings")],
+                (44, 40, 76, "strings"), (45, 40, 76, "pizz"), (48, 36, 84, "strings"), (49, 36, 84, "strings")],
     "Brass": [(56, 55, 79, "brass"), (57, 40, 67, "brass"), (58, 28, 52, "brass"), (59, 55, 79, "brass"),
               (60, 41, 70, "brass"), (61, 48, 76, "stabs"), (62, 48, 76, "stabs"), (63, 48, 76, "stabs"),
               (64, 60, 84, "brass"), (65, 55, 79, "brass"), (66, 48, 74, "brass"), (67, 40, 67, "brass")],
     "Synth": [(80, 55, 88, "lead"), (81, 48, 84, "arp"), (82, 60, 88, "lead"), (83, 55, 84, "lead"),
               (84, 48, 79, "arp"), (85, 55, 79, "lead"), (86, 48, 79, "arp"), (87, 48, 79, "lead")],
-    "Pads": [(p, 48, 79, "pad") for p in range(88, 96)] + [(50, 48, 79, "pad"), (51, 48, 79, "pad")],
+    "Pads": [(p, 36, 79, "pad") for p in range(88, 96)] + [(50, 36, 79, "pad"), (51, 36, 79, "pad")],
     "Vocal": [(52, 48, 77, "vocal"), (53, 48, 77, "vocal"), (54, 48, 77, "vocal")],
     "Cymbals": [(9, 72, 96, "bells"), (14, 60, 77, "bells"), (112, 72, 96, "bells")],
     "FX": [(96, 48, 84, "fx"), (102, 48, 84, "fx"), (103, 48, 84, "fx"), (120, 40, 70, "fx"),
@@ -122,7 +122,8 @@ GM_PROGRAMS: dict[str, list[tuple[int, int, int, str]]] = {
 #: FluidR3 drum kits (bank 128 presets) and the drum-part roles rendered from each.
 GM_KITS = {0: "Standard", 8: "Room", 16: "Power", 24: "Electronic", 25: "TR-808", 32: "Jazz",
            40: "Brush", 48: "Orchestra"}
-DRUM_ROLES = {"kick": "Kick", "snare": "Snare", "cymbals": "Cymbals", "perc": "Percussion", "groove": "Drums"}
+DRUM_ROLES = {"kick": "Kick", "snare": "Snare", "cymbals": "Cymbals", "perc": "Percussion", "fills": "Percussion",
+              "groove": "Drums"}
 
 #: Hydrogen kits used, with their licence as read from debian/copyright and the
 #: kit's drumkit.xml. Kits under GPL-2-only (Millo, ForzeeStereo, Glen MacArthur's)
@@ -189,9 +190,13 @@ TEST_UNITS = {
 
 #: Stems per source unit for each class, train and test (balances the classes).
 PER_UNIT = {"Keys": 6, "Guitar": 10, "Bass": 10, "Strings": 12, "Brass": 7, "Synth": 10, "Pads": 8,
-            "Vocal": 24, "Cymbals": 6, "FX": 5, "Kick": 6, "Snare": 6, "Percussion": 6, "Drums": 8}
+            "Vocal": 24, "Cymbals": 6, "FX": 5, "Kick": 6, "Snare": 6, "Percussion": 4, "Drums": 8}
 SONICPI_PER_UNIT = {"Kick": 2, "Snare": 2, "Cymbals": 3, "Percussion": 4, "Drums": 8, "Bass": 3,
                     "Guitar": 4, "Keys": 6, "Vocal": 10, "FX": 2}
+
+
+#: Bump when the way stems are made changes: it is part of every cache key.
+RENDER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,8 @@ class Clip:
 
     @property
     def key(self) -> str:
-        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        blob = json.dumps([RENDER_VERSION, asdict(self)], sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:16]
 
 
 def sonicpi_split(label: str) -> dict[str, str]:
@@ -457,8 +463,12 @@ def compose(style: str, song: Song, lo: int, hi: int) -> list[Note]:
                               vel(rng, 95)))
     elif style == "pad":
         span = int(rng.choice([1, 2]))
+        low = rng.random() < 0.4                              # some pads carry the low notes too
         for bar in range(0, song.bars, span):
-            for n in song.voicing(song.chords[bar], lo, hi, int(rng.integers(3, 6)), rng.random() < 0.4):
+            chord = song.voicing(song.chords[bar], max(lo, 48), hi, int(rng.integers(3, 6)), rng.random() < 0.4)
+            if low:
+                chord += song.chord_notes(song.chords[bar], lo, lo + 11)[:1]
+            for n in chord:
                 notes.append((bar * 4, 4.0 * span * float(rng.uniform(0.95, 1.02)), n, vel(rng, 75)))
     elif style == "vocal":
         mode = str(rng.choice(["lead", "lead", "lead", "harmony", "oohs"]))
@@ -506,6 +516,7 @@ ROLE_PIECES = {
     "cymbals": ("hat_closed", "hat_pedal", "hat_open", "ride", "ride_bell", "crash", "china", "splash"),
     "perc": ("tom_hi", "tom_mid", "tom_lo", "tom_floor", "conga_hi", "conga_lo", "bongo_hi", "bongo_lo",
              "cowbell", "tambourine", "shaker", "cabasa", "claves", "woodblock", "timbale", "agogo"),
+    "fills": ("tom_hi", "tom_mid", "tom_lo", "tom_floor"),
     "groove": ("kick", "snare", "hat_closed"),
 }
 GM_DRUM_NOTES = {"kick": (35, 36), "snare": (38, 40), "clap": (39,), "side": (37,), "hat_closed": (42,),
@@ -546,6 +557,7 @@ def drum_pattern(role: str, rng: np.random.Generator, bars: int, available: set[
     perc_set = [p for p in ROLE_PIECES["perc"] if ok(p)]
     rng.shuffle(perc_set)
     perc_set = perc_set[: int(rng.integers(1, 4))]
+    fill_every = int(rng.choice([1, 2, 2, 4]))                    # tom stems: a fill every n bars
     for bar in range(bars):
         fill = bar % 4 == 3 and rng.random() < 0.5
         if role in ("kick", "groove") and ok("kick"):
@@ -585,6 +597,16 @@ def drum_pattern(role: str, rng: np.random.Generator, bars: int, available: set[
             for s in range(16):
                 if rng.random() < dens or (s % 4 == 0 and rng.random() < 0.5):
                     hits.append((at(bar, s), perc_set[int(rng.integers(len(perc_set)))], v(0.7)))
+        if role == "fills":                                       # a tom stem: mostly silence, fills
+            toms = [p for p in ROLE_PIECES["fills"] if ok(p)]
+            if toms and bar % fill_every == fill_every - 1:
+                start = int(rng.choice([8, 12, 12, 14]))
+                step = int(rng.choice([1, 2]))
+                for k, s in enumerate(range(start, 16, step)):
+                    hits.append((at(bar, s), toms[min(k * len(toms) * step // (16 - start), len(toms) - 1)],
+                                 v(0.8)))
+            elif toms and rng.random() < 0.15:                   # an odd accent on a floor tom
+                hits.append((at(bar, 0), toms[-1], v(0.7)))
         if role == "groove" and fill:
             toms = [p for p in ("tom_hi", "tom_mid", "tom_lo", "tom_floor") if ok(p)]
             if toms:
@@ -766,6 +788,8 @@ def make_audio(clip: Clip, workdir: Path) -> np.ndarray:
         return out
     if label in ("Kick", "Snare", "Cymbals", "Percussion") and clip.files[0] not in RINGING:
         role = {"Kick": "kick", "Snare": "snare", "Cymbals": "cymbals", "Percussion": "perc"}[label]
+        if clip.unit == "spi:toms" and rng.random() < 0.5:
+            role = "fills"
         tempo = float(rng.uniform(70, 170))
         bars = int(seconds * tempo / 240)
         hits = drum_pattern(role, rng, bars, set(ROLE_PIECES[role]) - {"china", "splash"})
@@ -807,6 +831,13 @@ def make_audio(clip: Clip, workdir: Path) -> np.ndarray:
 def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Level, sometimes a room, sometimes a noise floor: what real stems have."""
     x = x.astype(np.float64)
+    if rng.random() < 0.4:                                        # the part rests for a while
+        for _ in range(int(rng.integers(1, 4))):
+            n = int(rng.uniform(1.0, 4.0) * SR)
+            start = int(rng.integers(0, max(1, x.size - n)))
+            ramp = np.linspace(1.0, 0.0, int(0.02 * SR))
+            x[start:start + ramp.size] *= ramp
+            x[start + ramp.size:start + n] = 0.0
     if rng.random() < 0.35:                                       # exponential-decay noise reverb
         from scipy.signal import fftconvolve
         rt60 = float(rng.uniform(0.3, 1.8))
@@ -838,11 +869,13 @@ def clip_features(args: tuple[Clip, str]) -> np.ndarray:
         return np.load(fpath)
     apath = cache_dir / "audio" / f"{clip.key}.npy"
     if apath.exists():
-        audio = np.load(apath)
+        audio = np.load(apath).astype(np.float32) / 32767.0
     else:
         with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
             audio = make_audio(clip, Path(tmp))
-        np.save(apath, audio.astype(np.float32))
+        audio = audio / (np.max(np.abs(audio)) + 1e-9) * 0.9          # level is set by augment()
+        np.save(apath, np.round(audio * 32767.0).astype(np.int16))
+        audio = np.round(audio * 32767.0).astype(np.float32) / 32767.0  # as a cached run would see it
     rng = np.random.default_rng(clip.seed + 1)
     x = augment(audio, rng)[None, :]
     feats = classify.audio_features(classify.excerpt_array(x, SR), SR)

@@ -288,6 +288,33 @@ def test_pair_map_agrees_with_compute_masking():
         assert np.isnan(margin[:, ~act[t]]).all()
 
 
+@pytest.mark.parametrize("active_fraction", [0.2, 0.45, 0.8, 1.0])
+def test_every_output_matches_a_brute_force_reference(active_fraction):
+    # Reference: each pair's cell-by-cell margin from pair_map_db, summed by hand.
+    rng = np.random.default_rng(int(active_fraction * 100))
+    n, nf = 4, 60
+    p = (10 ** rng.uniform(-9, -2, (n, BANDS.n_bands, nf))).astype(np.float32)
+    act = rng.random((n, nf)) < active_fraction
+    gains = rng.normal(0, 6, n)
+    res = compute_masking(p, act, BANDS, gains_db=gains)
+    for m in range(n):
+        for t in range(n):
+            if m == t:
+                continue
+            margin = pair_map_db(p, act, BANDS, m, t, gains_db=gains).astype(np.float64)
+            w = np.where(np.isnan(margin), 0.0, p[t] * 10 ** (gains[t] / 10))
+            mw = np.where(np.nan_to_num(margin, nan=-1.0) >= 0, w, 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = mw.sum() / w.sum() if w.sum() > 0 else 0.0
+                band = np.nan_to_num(mw.sum(1) / w.sum(1))
+                over = np.nan_to_num(mw.sum(0) / w.sum(0))
+                depth = (mw * np.nan_to_num(margin)).sum() / mw.sum() if mw.sum() > 0 else 0.0
+            assert res.share[m, t] == pytest.approx(share, abs=1e-5)
+            np.testing.assert_allclose(res.band_share[m, t], band, atol=1e-5)
+            np.testing.assert_allclose(res.over_time[m, t], over, atol=1e-5)
+            assert res.depth_db[m, t] == pytest.approx(depth, abs=1e-3)
+
+
 def test_result_shapes_names_and_json():
     p, act = band_power_of(*three_stems())
     res = compute_masking(p, act, BANDS, names=["Keys", "Lead Vocal", "Bass"])

@@ -1,4 +1,4 @@
-"""Command line: ``workbench check | analyse | mix``. Argument parsing only.
+"""Command line: ``workbench check | analyse | mix | batch``. Argument parsing only.
 
 Every command prints a short, readable result; ``--json`` prints data for tools.
 User errors are one clear message and exit status 2, never a traceback.
@@ -53,6 +53,23 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--bit-depth", type=int, default=16, choices=(16, 24), help="output bit depth (default 16)")
     m.add_argument("--preview-seconds", type=float, default=30.0, help="preview length (default 30)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    b = sub.add_parser("batch", help="mix many sessions on a Dask cluster (local by default)",
+                       description="Mix many session folders, one task each, on a local Dask cluster or on "
+                                   "a running scheduler. Re-running skips sessions already mixed with the "
+                                   "same stems and settings.")
+    b.add_argument("sessions", nargs="+", metavar="SESSIONS",
+                   help="session folders, quoted globs ('sessions/*') or @list.txt (one per line)")
+    b.add_argument("-o", "--out", required=True, metavar="OUTDIR",
+                   help="folder for one sub-folder per session, summary.csv and summary.json")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a running Dask scheduler (tcp://HOST:8786); default: a local cluster")
+    b.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of the local cluster (default 2)")
+    b.add_argument("--settings", metavar="settings.json",
+                   help="mix settings for every session, e.g. {\"target_lufs\": -14}; "
+                        "a session's own workbench.json overrides them")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
@@ -112,6 +129,32 @@ def cmd_mix(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from .batch import expand_sessions, load_settings, run_batch, summary_table
+
+    sessions = expand_sessions(args.sessions)
+    settings = load_settings(args.settings) if args.settings else None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(sessions), unit="session", file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int, summary: dict) -> None:
+        bar.set_postfix_str(f"{summary['session']}: {summary['status']}", refresh=False)
+        bar.update(1)
+
+    try:
+        results = run_batch(sessions, args.out, scheduler=args.scheduler, workers=args.workers,
+                            settings=settings, progress=progress if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    print(summary_table(results))
+    print(f"Summary: {Path(args.out) / 'summary.csv'} and summary.json")
+    return 1 if any(r["status"] == "failed" for r in results) else 0
+
+
 class _ProgressBar:
     """Adapts the library's ``progress(stage, fraction)`` callback to a tqdm bar on stderr."""
 
@@ -135,7 +178,8 @@ class _ProgressBar:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"check": cmd_check, "analyse": cmd_analyse, "analyze": cmd_analyse, "mix": cmd_mix}
+    commands = {"check": cmd_check, "analyse": cmd_analyse, "analyze": cmd_analyse, "mix": cmd_mix,
+                "batch": cmd_batch}
     try:
         return commands[args.command](args)
     except WorkbenchError as exc:

@@ -240,19 +240,8 @@ def analyse(
 
     # Measure (or load) every stem; report progress as each one finishes.
     results: list = [None] * len(stems)
-    if workers == 1:
-        for i, stem in enumerate(stems):
-            results[i] = one(stem)
-            if progress is not None:
-                progress(i + 1, len(stems), stem.name)
-    else:
-        with ThreadPoolExecutor(max_workers=min(workers, len(stems))) as pool:
-            futures = {pool.submit(one, stem): i for i, stem in enumerate(stems)}
-            for done, fut in enumerate(as_completed(futures), start=1):
-                i = futures[fut]
-                results[i] = fut.result()
-                if progress is not None:
-                    progress(done, len(stems), stems[i].name)
+    with _features.blas_single_thread():
+        _run(stems, one, results, workers, progress)
 
     # Pad every stem to the session's frame count, then stack.
     fitted = [_features.fit_frames(*r, n_frames) for r in results]
@@ -268,6 +257,29 @@ def analyse(
         bands=bands, names=names, files=[s.file for s in stems], stems=feats,
         band_power=band_power, activity=activity, masking=masking,
     )
+
+
+def _run(stems: list, one: Callable, results: list, workers: int,
+         progress: Callable[[int, int, str], None] | None) -> None:
+    """Apply ``one`` to every stem (in a thread pool unless ``workers == 1``)."""
+    if workers == 1 or len(stems) == 1:
+        for i, stem in enumerate(stems):
+            results[i] = one(stem)
+            if progress is not None:
+                progress(i + 1, len(stems), stem.name)
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(stems))) as pool:
+        futures = {pool.submit(one, stem): i for i, stem in enumerate(stems)}
+        try:
+            for done, fut in enumerate(as_completed(futures), start=1):
+                i = futures[fut]
+                results[i] = fut.result()
+                if progress is not None:
+                    progress(done, len(stems), stems[i].name)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
 
 
 def _analyse_cached(stem: "Stem", sample_rate: int, bands: Bands, store: "_Cache | None"):

@@ -66,8 +66,11 @@ EXCERPT_WINDOWS = 4
 #: Fade at each join of the excerpt (s): a dip, not a click, so joins are not onsets.
 JOIN_FADE_SECONDS = 0.01
 
-#: A name suggestion at or above this confidence wins over the audio.
-NAME_CONFIDENT = 0.5
+#: A name suggestion at or above this confidence wins over the audio. Plain
+#: instrument words score ~0.9 in :func:`workbench.categories.suggest_from_name`;
+#: a modifier alone ("Lead", "Acoustic", "Beat") scores 0.55 and is only a hint,
+#: so the audio may overrule it.
+NAME_CONFIDENT = 0.6
 #: The audio must be at least this sure before its disagreement is worth a note.
 AUDIO_SURE = 0.6
 #: Factor on the confidence of a ``Vocal`` prediction reported as ``Lead Vocal``:
@@ -108,7 +111,8 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("f0_step_semitones", "median change of the fundamental between voiced neighbour frames (semitones)"),
     ("harmonic_centroid_oct", "spectral centroid of the harmonic (sustained) part (log2 Hz)"),
     ("percussive_centroid_oct", "spectral centroid of the percussive part (log2 Hz)"),
-)
+) + tuple((f"timbre_{k}", f"cepstral coefficient {k} of the long-term log spectrum in 96 log-spaced bands "
+           "(DCT-II, orthonormal; the overall shape of the spectrum, level removed)") for k in range(1, 7))
 FEATURE_NAMES: tuple[str, ...] = tuple(n for n, _ in FEATURES)
 
 _EPS = 1e-12
@@ -301,8 +305,15 @@ def _frames(x: np.ndarray, n: int, hop: int) -> np.ndarray:
                                            writeable=False)
 
 
-def _onset_frames(flux: np.ndarray, hop_s: float) -> np.ndarray:
-    """Indices of spectral-flux peaks: local maxima over ±70 ms above an adaptive threshold."""
+def _onset_frames(flux: np.ndarray, hop_s: float, n_bands: int) -> np.ndarray:
+    """Indices of spectral-flux peaks: local maxima over ±70 ms above an adaptive threshold.
+
+    ``flux`` is summed over ``n_bands`` log-compressed bands. A peak must stand
+    out from the local median (noise and steady tones give a flux that wobbles
+    around its median) and be a real rise: on average 0.15 per band (in units of
+    ``log1p(100 * power / loud power)``), so slow beating of sustained notes does
+    not count.
+    """
     from scipy.ndimage import maximum_filter1d, median_filter
 
     if flux.size < 3 or not np.any(flux > 0):
@@ -310,10 +321,8 @@ def _onset_frames(flux: np.ndarray, hop_s: float) -> np.ndarray:
     w_max = max(3, int(round(0.14 / hop_s)) | 1)
     w_med = max(3, int(round(0.5 / hop_s)) | 1)
     local_max = maximum_filter1d(flux, w_max, mode="nearest")
-    # A peak must stand out from the local median (noise and steady tones give a
-    # flux that wobbles around its median) and be a real rise: 1.0 is one band
-    # growing by a factor e, in units of the log-compressed band power.
-    thresh = 1.5 * median_filter(flux, w_med, mode="nearest") + 0.05 * float(np.max(flux)) + 1.0
+    thresh = (1.5 * median_filter(flux, w_med, mode="nearest") + 0.05 * float(np.max(flux))
+              + max(1.0, 0.15 * n_bands))
     return np.nonzero((flux == local_max) & (flux > thresh))[0]
 
 
@@ -484,11 +493,18 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     f["harmonic_centroid_oct"] = float((eh_b @ lc) / (eh_b.sum() + _EPS)) if eh_b.sum() > 0 else float(np.log2(1000.0))
     f["percussive_centroid_oct"] = float((ep_b @ lc) / ep_sum) if ep_b.sum() > 0 else float(np.log2(1000.0))
 
+    # long-term spectrum shape: DCT of the mean log band power (like MFCCs on a log axis)
+    ltas = np.log10(bands_a.mean(axis=1) / (bands_a.mean(axis=1).sum() + _EPS) + 1e-9)
+    k = np.arange(n_bands)
+    for c in range(1, 7):
+        basis = np.sqrt(2.0 / n_bands) * np.cos(np.pi * c * (k + 0.5) / n_bands)
+        f[f"timbre_{c}"] = float(ltas @ basis)
+
     ref = float(np.percentile(bands, 99)) + _EPS
     logb = np.log1p(100.0 * bands / ref)
     flux = _band_flux(logb)
     seconds = x.size / sr
-    onsets = _onset_frames(flux, hop_s)
+    onsets = _onset_frames(flux, hop_s, n_bands)
     f["onset_rate_hz"] = float(onsets.size / seconds)
     fa = flux[act_f]
     f["onset_contrast"] = float(np.log((np.percentile(fa, 95) + 1e-3) / (np.median(fa) + 1e-3)))
@@ -499,7 +515,7 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
             continue
         sub = bands[sel]
         sub_log = np.log1p(100.0 * sub / (float(np.percentile(sub, 99)) + _EPS))
-        f[key] = float(_onset_frames(_band_flux(sub_log), hop_s).size / seconds)
+        f[key] = float(_onset_frames(_band_flux(sub_log), hop_s, int(sel.sum())).size / seconds)
 
     # attack and decay around each onset, on the 5 ms envelope. The flux of a
     # frame sees an onset anywhere in its 93 ms window: look ±60 ms around its centre.

@@ -70,8 +70,10 @@ writes both as JSON ``null``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -212,8 +214,9 @@ def analyse_stem(
     >>> round(feats.crest_db, 2), feats.stereo_correlation, bool(active.all())
     (3.01, 1.0, True)
     """
-    result = measure_stem(path, sample_rate=sample_rate, frames=frames, name=name,
-                          bands=bands, block_frames=block_frames)
+    with blas_single_thread():
+        result = measure_stem(path, sample_rate=sample_rate, frames=frames, name=name,
+                              bands=bands, block_frames=block_frames)
     if frames is None:
         return result
     return fit_frames(*result, spectrum.frame_count(frames, sample_rate))
@@ -281,6 +284,26 @@ def measure_stem(
         active_fraction=float(activity.mean()) if activity.size else 0.0,
     )
     return features, band_power, activity
+
+
+@contextlib.contextmanager
+def blas_single_thread() -> Iterator[None]:
+    """Keep BLAS (OpenBLAS/MKL) to one thread while stems are measured.
+
+    The band sums and the true-peak interpolator are many small matrix
+    products; with BLAS's own threads on top of the analysis' worker threads
+    the cores are oversubscribed, and on a busy 2-core machine one stem took
+    5.8 s instead of 1.5 s (measured; see ``benchmarks/results/analysis.md``).
+    Uses ``threadpoolctl`` (installed with librosa/scikit-learn) when present.
+    The limit is process-wide while it lasts.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with librosa
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _mono_fold(block: np.ndarray) -> np.ndarray:

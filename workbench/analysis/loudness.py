@@ -30,23 +30,17 @@ coincide.
 True peak in two passes
 -----------------------
 Oversampling every sample is the expensive part of true-peak metering
-(libebur128's true peak costs about 3× its integrated loudness). A stem's true
-peak is within a few dB of its sample peak, so the first pass
-(:class:`LoudnessMeter`) keeps the sample peak of every analysis frame, and
-:func:`true_peak` oversamples only the frames whose sample peak is within
-``margin_db`` of the stem's maximum — re-reading just those spans, plus the
-12 samples before each that the interpolator's delay line needs, so every
-interpolated value is exactly the one a full-rate pass computes. The
-interpolator is libebur128's own 49-tap polyphase FIR (:class:`Oversampler`),
+(libebur128's true peak costs about 3× its integrated loudness), and most
+frames of a stem cannot hold its true peak. The first pass
+(:class:`LoudnessMeter`) keeps the sample peak of every analysis frame;
+:func:`true_peak` then oversamples only the frames whose sample peak is within
+the interpolator's worst-case gain (5.4 dB at 4×) of the stem's maximum —
+re-reading just those spans, plus the 12 samples before each that the
+interpolator's delay line needs. No interpolated value of a skipped frame can
+exceed the stem's sample peak, and every value computed equals the full-rate
+one, so the result *is* the full-rate true peak, at a fraction of the cost.
+The interpolator is libebur128's own 49-tap polyphase FIR (:class:`Oversampler`),
 vectorised.
-
-A frame outside the margin could only hold the true peak if its inter-sample
-overshoot exceeded the margin. A sine at ``f`` sampled at ``fs`` under-reads
-its peak by at most ``-20 log10(cos(pi f / fs))`` dB: 3.0 dB at ``fs/4``,
-6.0 dB at ``fs/3``. The default margin, 6 dB, therefore cannot miss a peak
-made by content below a third of the sample rate (14.7 kHz at 44.1 kHz); for
-music, whose spectrum above that is far below its peaks, the margin is
-conservative.
 
 Silence
 -------
@@ -74,11 +68,6 @@ SHORT_TERM_MS = 3000
 #: BS.1770-4 eq. 2: ``L = -0.691 + 10 log10(sum G_i z_i)``; the −0.691 dB
 #: offset cancels the K-filter's gain at 1 kHz.
 K_OFFSET_DB = -0.691
-#: Default true-peak margin (dB) below the stem's sample peak within which
-#: frames are oversampled; 6.02 dB = -20 log10(cos(pi/3)), the largest
-#: inter-sample under-read of a sine below fs/3 (see module docstring).
-TRUE_PEAK_MARGIN_DB = 6.0
-
 _MODE = ebu.MeasurementMode.MODE_I | ebu.MeasurementMode.MODE_S | ebu.MeasurementMode.MODE_LRA
 
 
@@ -281,14 +270,16 @@ def true_peak(
     n_samples: int,
     channels: int,
     sample_rate: int,
-    margin_db: float = TRUE_PEAK_MARGIN_DB,
 ) -> tuple[float, int]:
-    """Second pass: the true peak from the frames near the sample peak only.
+    """Second pass: the true peak, oversampling only the frames that can hold it.
 
-    Oversamples the frames whose sample peak is within ``margin_db`` of the
-    largest, with libebur128's interpolator (:class:`Oversampler`), reading a
-    few samples of real signal either side so that every interpolated value is
-    the one a full-rate pass computes.
+    An interpolated value is a weighted sum of 13 neighbouring samples, so it is
+    at most :attr:`Oversampler.gain` (the largest absolute coefficient sum of
+    the interpolator's phases, 1.86 = 5.4 dB at 4×) times the largest of them.
+    A frame whose sample peak is below ``max sample peak / gain`` therefore
+    cannot produce a value above the stem's sample peak, and is skipped. The
+    frames that remain are re-read with the 12 samples before them that the
+    interpolator's delay line needs, so the result equals a full-rate pass.
 
     Parameters
     ----------
@@ -300,8 +291,6 @@ def true_peak(
         Linear sample peak per analysis frame, from :class:`LoudnessMeter`.
     frame_length, n_samples, channels, sample_rate : int
         The analysis frame length, the signal's length, channels and rate.
-    margin_db : float
-        Frames whose sample peak is more than this below the maximum are skipped.
 
     Returns
     -------
@@ -310,27 +299,22 @@ def true_peak(
     frames : int
         How many analysis frames were oversampled.
     """
-    if margin_db < 0:
-        raise ValueError(f"margin_db must be >= 0, got {margin_db}")
     sample_peak = float(frame_peak.max()) if frame_peak.size else 0.0
     if sample_peak <= 0.0:
         return 0.0, 0
     over = Oversampler(sample_rate)
     if over.factor == 1:
         return sample_peak, 0
-    candidates = frame_peak >= sample_peak * 10.0 ** (-margin_db / 20.0)
+    candidates = frame_peak * np.float32(over.gain) >= np.float32(sample_peak)
     peak = sample_peak
-    L = frame_length
+    L, H = frame_length, over.history
     for first, last in _runs(candidates, max_gap=1):
-        # Interpolator outputs at input index n describe times n - shift .. n - shift + 1,
-        # so frames [first, last] need outputs [first L + shift, (last + 1) L + shift)
-        # (from 0 for the first frame: the pre-roll from silence counts too).
-        out_start = first * L + over.shift if first > 0 else 0
-        out_stop = min(n_samples, (last + 1) * L + over.shift)
-        if out_stop <= out_start:
-            continue
-        read_start = max(0, out_start - over.history)
-        history = np.zeros((channels, over.history - (out_start - read_start)), np.float32)
+        # Every output whose 13-sample window touches these frames: outputs
+        # [first L, (last + 1) L + 12), from inputs [first L - 12, ...).
+        out_start = first * L
+        out_stop = min(n_samples, (last + 1) * L + H)
+        read_start = max(0, out_start - H)
+        history = np.zeros((channels, H - (out_start - read_start)), np.float32)
         peak = max(peak, over.peak(read_span(read_start, out_stop - read_start), history))
     return peak, int(candidates.sum())
 
@@ -361,7 +345,6 @@ class Oversampler:
         f, taps = self.factor, self.TAPS
         self.delay = (taps + f - 1) // f             # libebur128's delay-line length
         self.history = self.delay - 1                # past samples one output needs
-        self.shift = ((taps - 1) // 2) // f          # output n is centred near n - shift
         j = np.arange(taps)
         m = j - (taps - 1) / 2.0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -372,6 +355,9 @@ class Oversampler:
         h[j % f, j // f] = c
         # Column f of the matrix maps the window x[n - delay + 1 .. n] to output f.
         self._matrix = np.ascontiguousarray(h[:, ::-1].T, dtype=np.float32)
+        #: Largest absolute coefficient sum of a phase: no output exceeds this
+        #: times the largest sample in its window (1.864 at 4×, 2.307 at 2×).
+        self.gain = float(np.abs(h).sum(axis=1).max()) if f > 1 else 1.0
 
     def peak(self, blocks: Iterable[np.ndarray], history: np.ndarray) -> float:
         """Largest absolute output over consecutive ``(channels, n)`` blocks.
@@ -417,7 +403,6 @@ def measure(
     sample_rate: int,
     *,
     frame_length: int | None = None,
-    margin_db: float = TRUE_PEAK_MARGIN_DB,
 ) -> LoudnessResult:
     """All loudness and peak measures of an in-memory signal.
 
@@ -429,8 +414,6 @@ def measure(
         Its sample rate (Hz).
     frame_length : int or None
         Report short-term loudness on this frame grid (see :class:`LoudnessMeter`).
-    margin_db : float
-        True-peak margin (see :func:`true_peak`).
 
     Returns
     -------
@@ -454,7 +437,7 @@ def measure(
     result = meter.finish()
     tp, n_tp = true_peak(lambda s, k: [audio[:, s:s + k]], result.frame_peak,
                          frame_length=meter.frame_length, n_samples=n, channels=channels,
-                         sample_rate=sample_rate, margin_db=margin_db)
+                         sample_rate=sample_rate)
     return _with_true_peak(result, tp, n_tp)
 
 

@@ -326,31 +326,37 @@ def compute_masking(
         if den <= 0.0:
             continue  # target inactive or silent: nothing of it to mask
         den_time = w.sum(axis=0, dtype=np.float64)
-        # Work only on the frames where the target counts.
+        # Skip the frames where the target does not count when that saves work
+        # (a gather costs about as much as a pass, so only for sparse targets);
+        # elsewhere its zero weight already keeps those frames out of the sums.
         cols = np.flatnonzero(den_time > 0)
-        every = cols.size == nf
-        wc = w if every else w[:, cols]
-        tdc = target_db[t] if every else target_db[t][:, cols]
-        thr = thr_db if every else np.take(thr_db, cols, axis=2, out=scratch.take(n, nb, cols.size))
+        if cols.size <= nf // 2:
+            sel = cols
+            thr = np.take(thr_db, cols, axis=2, out=scratch.take(n, nb, cols.size))
+        else:
+            sel = slice(None)
+            thr = thr_db
+        wc = w[:, sel]
+        tdc = target_db[t][:, sel]
 
         num = _masked_sums(thr, tdc, wc, scratch)
         share[:, t] = np.clip(num.total / den, 0.0, 1.0)
         depth[:, t] = _ratio(num.depth, num.total)
         band_share[:, t, :] = np.clip(_ratio(num.band, den_band[None, :]), 0.0, 1.0)
-        over_time[:, t, cols] = np.clip(num.time / den_time[cols], 0.0, 1.0)
+        over_time[:, t, sel] = np.clip(_ratio(num.time, den_time[None, sel]), 0.0, 1.0)
         share[t, t] = depth[t, t] = 0.0
         band_share[t, t] = 0.0
         over_time[t, t] = 0.0
 
         # The rest of the mix: threshold of the sum of all other active stems.
-        own = np.where(act[t, cols], p[t][:, cols] * lin[t], np.float32(0.0))
-        others = mix_total[:, cols] - own
+        own = np.where(act[t, sel], p[t][:, sel] * lin[t], np.float32(0.0))
+        others = mix_total[:, sel] - own
         mix_thr = (_db(s @ np.maximum(others, 0.0)) - offset_db).astype(np.float32)
         mnum = _masked_sums(mix_thr[None], tdc, wc, scratch)
         mix_share[t] = min(max(mnum.total[0] / den, 0.0), 1.0)
         mix_depth[t] = _ratio(mnum.depth, mnum.total)[0]
         mix_band[t] = np.clip(_ratio(mnum.band[0], den_band), 0.0, 1.0)
-        mix_time[t, cols] = np.clip(mnum.time[0] / den_time[cols], 0.0, 1.0)
+        mix_time[t, sel] = np.clip(_ratio(mnum.time[0], den_time[sel]), 0.0, 1.0)
 
     return MaskingResult(
         share=share, depth_db=depth, band_share=band_share, over_time=over_time,

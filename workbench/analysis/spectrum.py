@@ -253,8 +253,13 @@ class BandPowerAccumulator:
         weight /= self.n_fft * float(np.sum(self._window.astype(np.float64) ** 2)) * 2.0
         matrix = band_matrix(self.bands, self.n_fft, self.sample_rate)
         in_band = matrix.sum(axis=0) > 0
-        self._lo = int(np.argmax(in_band)) if in_band.any() else 0
-        self._hi = int(n_bins - np.argmax(in_band[::-1])) if in_band.any() else 0
+        if not in_band.any():
+            raise ValueError(
+                f"no FFT bin of a {self.n_fft}-point transform at {self.sample_rate} Hz falls in "
+                f"the bands ({self.bands.edges_hz[0]:.1f}–{self.bands.edges_hz[-1]:.1f} Hz)"
+            )
+        self._lo = int(np.argmax(in_band))
+        self._hi = int(n_bins - np.argmax(in_band[::-1]))
         # Band sums restricted to the in-band bins (the matrix is zero elsewhere).
         self._matrix_t = np.ascontiguousarray(
             (matrix * weight[None, :].astype(np.float32))[:, self._lo:self._hi].T

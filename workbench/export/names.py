@@ -1,4 +1,4 @@
-"""Safe names for the files and XML an export writes, whatever the stem names contain.
+"""Safe names and places for the files an export writes, whatever the stem names contain.
 
 Stem names come from the user's file names or a hand-edited ``plan.json``, so
 they may hold anything: path separators (``"Gtr/L"``), ``".."``, characters
@@ -19,9 +19,16 @@ file names (no ``/``, no NUL).
 
 from __future__ import annotations
 
+import filecmp
+import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import WorkbenchError
 
 #: Device names Windows reserves with or without an extension (case-insensitive),
 #: including the superscript-digit forms it also treats as devices.
@@ -67,6 +74,8 @@ def safe_name(name: str) -> str:
     'stem'
     >>> safe_name("con")
     'con_'
+    >>> safe_name("nul.txt")
+    'nul_.txt'
     """
     text = unicodedata.normalize("NFC", str(name))
     out = []
@@ -80,14 +89,17 @@ def safe_name(name: str) -> str:
             out.append("_")
     text = re.sub(r"\s+", " ", "".join(out))
     text = re.sub(r"_{2,}", "_", text)
+    text = re.sub(r"\.{2,}", ".", text)  # no ".." anywhere, not even inside a name
     text = _truncate_utf8(text, MAX_NAME_BYTES)
     # Leading dots hide a file (and "." / ".." are directories); Windows drops
     # trailing dots and spaces, so "Vox.." and "Vox" would collide there.
     text = text.strip(" .")
     if not text.strip("_ "):
         return FALLBACK_NAME
-    if text.split(".")[0].rstrip(" ").upper() in WINDOWS_RESERVED:
-        text += "_"
+    head = text.split(".")[0].rstrip(" ")
+    if head.upper() in WINDOWS_RESERVED:
+        # "NUL.txt" is reserved too: change the part before the first dot.
+        text = head + "_" + text[len(head):]
     return text
 
 
@@ -143,3 +155,138 @@ def _truncate_utf8(text: str, max_bytes: int) -> str:
     if len(data) <= max_bytes:
         return text
     return data[:max_bytes].decode("utf-8", errors="ignore")
+
+
+# --------------------------------------------------------------------------- stems of a plan
+@dataclass(frozen=True)
+class ExportStem:
+    """One stem as an export sees it: the plan's name and decisions, and the file on disk."""
+
+    name: str
+    plan: object            # StemPlan
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def plan_stems(plan, session) -> list[ExportStem]:
+    """The plan's stems in plan order, each matched to its file in ``session`` by file name.
+
+    Raises ``WorkbenchError`` (``unknown_stem``) when the plan names a file the
+    session does not hold or cannot read.
+    """
+    by_file = {s.file: s for s in session.stems}
+    out = []
+    for name, sp in plan.stems.items():
+        stem = by_file.get(sp.file)
+        if stem is None or not stem.readable:
+            raise WorkbenchError(
+                "unknown_stem",
+                f"The plan's stem {name!r} uses the file {sp.file!r}, which is "
+                f"{'not in' if stem is None else 'unreadable in'} {session.folder}.",
+                "Export with the session the plan was made from, or make the plan again.")
+        out.append(ExportStem(name, sp, Path(stem.path), int(stem.sample_rate), int(stem.channels),
+                              int(stem.frames)))
+    return out
+
+
+def decision_notes(plan, where: str) -> list[str]:
+    """The plan's decisions for ``where`` (a stem name, "Reverb", "Master") as short lines.
+
+    ``"what: why"``, without repeating the head of a reason that restates the
+    decision ("pan centre: Kick stays in the middle", not "pan centre: pan centre: …").
+    """
+    lines = []
+    for w, what, why in plan.decisions():
+        if w != where:
+            continue
+        head, sep, rest = why.partition(":")
+        if sep and set(head.split()) <= set(what.split()):
+            why = rest.strip()
+        lines.append(f"{what}: {why}" if why else what)
+    return lines
+
+
+# --------------------------------------------------------------------------- copying
+def check_not_input(dest: Path, inputs: Iterable[Path]) -> None:
+    """Raise ``overwrite_input`` when ``dest`` is (or would replace) one of the user's files."""
+    dest = Path(dest)
+    for p in inputs:
+        p = Path(p)
+        same = (dest.exists() and p.exists() and os.path.samefile(dest, p)) or \
+            dest.resolve() == p.resolve()
+        if same:
+            raise WorkbenchError("overwrite_input", f"Refusing to write {dest}: it is one of your input files.",
+                                 "Choose an output path outside the stems folder, or another name.")
+
+
+@dataclass
+class Copies:
+    """Where :func:`copy_stems` put the stems, and what it created (to undo a failed export)."""
+
+    paths: list[Path]
+    created_files: list[Path]
+    created_dirs: list[Path]
+
+    def undo(self) -> None:
+        """Remove the files and folders this copy created (folders only when left empty)."""
+        for f in self.created_files:
+            Path(f).unlink(missing_ok=True)
+        for d in sorted(self.created_dirs, key=lambda p: len(p.parts), reverse=True):
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+
+
+def copy_stems(sources: Sequence[Path], names: Sequence[str], folder: Path) -> Copies:
+    """Copy ``sources`` into ``folder`` under safe, unique names; never replace a file.
+
+    Each copy is named ``safe_name(name)`` plus the source's suffix. A file
+    already in ``folder`` under that name is reused when its bytes are
+    identical to the source (a repeated export) and otherwise left alone: the
+    copy takes the next free name (`` 2``, `` 3``…). Each copy is written to a
+    temporary file and renamed, so no half-copied file is ever visible; the
+    user's files are only read, and no existing file is ever replaced.
+
+    Returns
+    -------
+    Copies
+        The destination of every source, in order, and what was created.
+    """
+    folder = Path(folder)
+    missing = [d for d in [folder, *folder.parents] if not d.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = Copies([], [], missing)
+    used: set[str] = set()
+    try:
+        for src, name in zip(sources, names, strict=True):
+            src = Path(src)
+            base, ext = safe_name(name), safe_suffix(src.suffix)
+            n = 1
+            while True:
+                candidate = base + ext if n == 1 else f"{base} {n}{ext}"
+                dest = folder / candidate
+                if candidate.casefold() not in used and (
+                        not dest.exists() or (dest.is_file() and filecmp.cmp(src, dest, shallow=False))):
+                    break
+                n += 1
+            used.add(candidate.casefold())
+            if not dest.exists():
+                tmp = folder / f".{candidate}.part"
+                try:
+                    shutil.copyfile(src, tmp)
+                    os.replace(tmp, dest)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                copies.created_files.append(dest)
+            copies.paths.append(dest)
+    except BaseException:
+        copies.undo()
+        raise
+    return copies

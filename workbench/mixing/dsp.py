@@ -9,6 +9,8 @@ does that.
 
 Sources of the laws and constants used:
 
+- Bells and shelves: R. Bristow-Johnson, "Cookbook formulae for audio EQ
+  biquad filter coefficients" (the design JUCE and so pedalboard use).
 - Butterworth high- and low-pass (maximally flat; −3.01 dB at the cutoff for
   every order, −6N dB per octave beyond it): S. Butterworth, "On the theory of
   filter amplifiers", *Experimental Wireless & the Wireless Engineer* 7 (1930),
@@ -92,6 +94,59 @@ def butterworth_sos(kind: str, freq_hz: float, slope_db_per_oct: int, sample_rat
         raise ValueError(f"slope_db_per_oct must be one of {sorted(BUTTERWORTH_ORDER)}, got {slope_db_per_oct}")
     freq = min(float(freq_hz), MAX_FREQ_FRACTION * sample_rate)
     return butter(BUTTERWORTH_ORDER[slope_db_per_oct], freq, btype=kind, fs=sample_rate, output="sos")
+
+
+def rbj_biquad_sos(kind: str, freq_hz: float, gain_db: float, q: float, sample_rate: int) -> np.ndarray:
+    """One biquad section of R. Bristow-Johnson's "Cookbook formulae for audio EQ biquad filter coefficients".
+
+    ``A = 10^(gain/40)``, ``w0 = 2·pi·f0/fs``, ``alpha = sin(w0) / (2Q)``; the
+    peaking EQ, low shelf and high shelf of the cookbook. These are the designs
+    of JUCE's ``IIR::Coefficients::makePeakFilter``/``makeLowShelf``/
+    ``makeHighShelf`` that pedalboard's ``PeakFilter``, ``LowShelfFilter`` and
+    ``HighShelfFilter`` wrap (their ``Q`` enters the shelves as
+    ``2·sqrt(A)·alpha = sqrt(A)·sin(w0)/Q``, as here).
+
+    Parameters
+    ----------
+    kind : {"bell", "low_shelf", "high_shelf"}
+    freq_hz : float
+        Centre (bell) or corner (shelves) frequency; kept below ``MAX_FREQ_FRACTION · fs``.
+    gain_db : float
+        Boost (+) or cut (−) in dB at the centre / on the shelf.
+    q : float
+        Bandwidth (bell) or shelf slope (0.707: no overshoot).
+    sample_rate : int
+
+    Returns
+    -------
+    np.ndarray
+        ``(1, 6)`` float64 section ``[b0, b1, b2, 1, a1, a2]`` (normalised by ``a0``).
+
+    Examples
+    --------
+    >>> from scipy.signal import sosfreqz
+    >>> sos = rbj_biquad_sos("bell", 1000.0, 6.0, 1.0, 48000)
+    >>> _, h = sosfreqz(sos, worN=[1000.0], fs=48000)
+    >>> round(float(20 * np.log10(abs(h[0]))), 2)
+    6.0
+    """
+    a = 10.0 ** (gain_db / 40.0)
+    w0 = 2.0 * math.pi * min(float(freq_hz), MAX_FREQ_FRACTION * sample_rate) / sample_rate
+    cw, sw = math.cos(w0), math.sin(w0)
+    alpha = sw / (2.0 * q)
+    if kind == "bell":
+        b = [1.0 + alpha * a, -2.0 * cw, 1.0 - alpha * a]
+        den = [1.0 + alpha / a, -2.0 * cw, 1.0 - alpha / a]
+    elif kind in ("low_shelf", "high_shelf"):
+        sq = 2.0 * math.sqrt(a) * alpha
+        s = 1.0 if kind == "low_shelf" else -1.0        # the high shelf flips the sign of cos(w0)
+        b = [a * ((a + 1) - s * (a - 1) * cw + sq), s * 2 * a * ((a - 1) - s * (a + 1) * cw),
+             a * ((a + 1) - s * (a - 1) * cw - sq)]
+        den = [(a + 1) + s * (a - 1) * cw + sq, -s * 2 * ((a - 1) + s * (a + 1) * cw),
+               (a + 1) + s * (a - 1) * cw - sq]
+    else:
+        raise ValueError(f"kind must be 'bell', 'low_shelf' or 'high_shelf', got {kind!r}")
+    return np.array([[b[0], b[1], b[2], den[0], den[1], den[2]]]) / den[0]
 
 
 class SosFilter:

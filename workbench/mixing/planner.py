@@ -64,8 +64,14 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
     feats = analysis.stems
     n = len(names)
 
+    # A stereo file whose channels are the same is mono in a stereo file: it is
+    # folded to mono and panned as one. BS.1770 sums the channels' powers, so
+    # its mono fold measures 3.01 dB less (10·log10 2).
+    fold = [f.channels == 2 and f.stereo_correlation >= pan.FAKE_STEREO_CORRELATION for f in feats]
+    measured = [f.integrated_lufs - (10 * math.log10(2) if fold[i] else 0.0) for i, f in enumerate(feats)]
+
     # 1. Loudness balance (input level never decides it).
-    gains = gain.plan_gains([(names[i], cats[i], imps[i], feats[i].integrated_lufs) for i in range(n)])
+    gains = gain.plan_gains([(names[i], cats[i], imps[i], measured[i]) for i in range(n)])
     gain_db = np.array([gains[nm][0] for nm in names])
 
     # 2. High-pass and one corrective cut per stem, from its own spectrum.
@@ -107,9 +113,10 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
         plans[nm] = StemPlan(
             file=stems[i].file, category=cats[i], importance=imps[i],
             gain_db=float(gain_db[i]), gain_reason=gains[nm][2],
-            pan=float(p), width=float(settings.width) if feats[i].channels == 2 else 1.0, pan_reason=p_reason,
+            pan=float(p), width=float(settings.width) if feats[i].channels == 2 and not fold[i] else 1.0,
+            pan_reason=p_reason + ("; its two channels are identical, so it is folded to mono" if fold[i] else ""),
             eq=eqs[i], compressor=comps[i], reverb_send_db=send_db, reverb_reason=send_reason,
-            channels=int(feats[i].channels))
+            channels=1 if fold[i] else int(feats[i].channels))
     mplan = master.master(settings, [loud[i] + gain_db[i] if loud[i] is not None else -math.inf
                                      for i in range(n)])
     notes = _masking_notes(names, imps, masking, after)

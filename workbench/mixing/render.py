@@ -1,0 +1,764 @@
+"""Rendering: apply a :class:`~workbench.mixing.plan.MixPlan` to the stems and write the mix.
+
+The renderer decides nothing: every number it uses comes from the plan (or,
+for the master's safety mechanics, from a cited constant below). It runs in two
+stages, streaming in blocks so that memory does not grow with the song:
+
+1. **Mix** — each stem is read block by block (one reader per stem, advanced
+   together) and sent through its chain (:class:`StemChain`):
+
+   input gain → EQ → compressor → *reverb send* → pan/width → stereo bus.
+
+   The stems of one block are processed in parallel threads (pedalboard
+   releases the GIL) and summed in plan order, so the result does not depend
+   on the number of workers. The reverb bus (pre-delay → high-/low-pass →
+   reverb → return level) is added to the mix bus, the master glue compressor
+   runs over it, and the pre-limiter bus is written to a temporary float32 WAV
+   beside the output while its integrated loudness is measured (ITU-R
+   BS.1770-4, libebur128).
+2. **Master** — the temporary file is read again: gain to the loudness
+   target → true-peak limiter (latency compensated: the output is sample-aligned
+   with the input) → TPDF dither → the output file, measuring the result's
+   integrated loudness and true peak as it is written. If the loudness is more
+   than ``LOUDNESS_TOLERANCE_LU`` off target (the limiter took some) or the
+   true peak is above the ceiling, the gain or the limiter ceiling is corrected
+   and this stage alone runs again (at most ``MAX_MASTER_PASSES`` times).
+
+Every stateful processor carries its state across blocks, so the output is
+identical whatever ``block_frames`` is. The master stage reads in fixed
+``MASTER_BLOCK_FRAMES`` blocks, and dither comes from a generator with a fixed
+seed: the same plan and stems give a byte-identical file.
+
+Sections (previews)
+-------------------
+``section=(start, n)`` renders ``n`` frames from ``start``. ``preroll_frames``
+before the start run through every chain, the reverb, the glue compressor and
+the limiter so that their state has settled, and are then discarded. The
+loudness normalisation of a section is computed **on the section itself** (not
+the pre-roll, not the whole song): a preview plays at the target loudness, as
+the full mix does, so the two compare at equal level.
+
+Routing and pan laws
+--------------------
+- Mono stems are panned with the constant-power sine/cosine law (−3.01 dB per
+  side at the centre). Stereo stems: ``width`` scales the side signal (mid/side;
+  0 folds to mono), then ``pan`` is a constant-power balance normalised to unity
+  at the centre, so a stereo stem at pan 0 and width 1 passes unchanged. See
+  :mod:`workbench.mixing.dsp`.
+- The reverb send is post-fader (after gain, EQ and compression) and pre-pan:
+  a stereo stem sends its two channels as they are, a mono stem sends itself at
+  the centre of the pan law (−3.01 dB to each side — the level its dry signal
+  has at the centre). The reverb (pedalboard's Freeverb-style ``Reverb``) sums
+  its input to mono before its comb filters anyway, so the return is centred
+  and as wide as ``ReverbBus.width`` whatever the dry pan.
+- A stem whose plan says ``channels = 1`` while its file is stereo is folded
+  to mono ((L + R) / 2) first — the planner's call that it is "mono in a stereo
+  file". Files with more than two channels are folded to mono too.
+- pedalboard's compressor detects each channel separately (unlinked stereo).
+
+Bypass (for A/B)
+----------------
+``bypass`` names stages of :data:`~workbench.mixing.plan.STAGES` to skip:
+``"gain"`` (every stem at unity), ``"eq"``, ``"compression"`` (stem
+compressors and their make-up), ``"panning"`` (pan 0, width 1 for all),
+``"reverb"`` (no sends, no reverb bus), ``"master"`` (no glue compressor; the
+loudness normalisation and the limiter always run, so every A/B version is at
+the same loudness and safe). :data:`PLAIN_SUM` bypasses all of them: the stems
+summed at unity, loudness-matched to the same target.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pedalboard as pb
+import pyebur128 as ebu
+import soundfile as sf
+
+from ..audio_io import BLOCK_FRAMES, atomic_path, iter_blocks
+from ..errors import WorkbenchError
+from ..session import Session, Stem
+from . import dsp
+from .plan import STAGES, Compressor, MixPlan, ReverbBus, StemPlan
+
+#: Every stage bypassed: the stems summed at unity, then loudness-matched.
+PLAIN_SUM = frozenset(STAGES)
+
+#: Iterate the master stage until the loudness is this close to the target (LU).
+#: BS.1770 meters agree to about 0.1 LU; 0.2 LU keeps an independent meter well
+#: inside the ±0.5 LU delivery tolerance.
+LOUDNESS_TOLERANCE_LU = 0.2
+#: At most this many master passes (each re-reads the stereo temporary file).
+MAX_MASTER_PASSES = 3
+#: The limiter's ceiling starts this far below the plan's true-peak ceiling.
+#: The limiter holds its own 4×-oversampled peaks at its ceiling exactly, but
+#: the applied gain moves between samples and meters interpolate differently:
+#: measured here, libebur128 read up to 0.18 dB above the limiter's ceiling on
+#: a mix with a strong 15 kHz component; 0.3 dB covers that.
+LIMITER_MARGIN_DB = 0.3
+#: When the measured true peak is still above the ceiling, the limiter ceiling
+#: is lowered by the excess plus this much.
+TRUE_PEAK_STEP_DB = 0.05
+#: Limiter lookahead and release (5 ms / 100 ms: pedalboard's BrickwallLimiter
+#: defaults, and the usual range of mastering limiters — a lookahead of a few
+#: milliseconds lets the gain ramp down before a transient instead of clipping it).
+LIMITER_LOOKAHEAD_MS = 5.0
+LIMITER_RELEASE_MS = 100.0
+#: Extra gains (dB above the first pass's) at which the first master pass also
+#: runs loudness-only limiter copies when the limiter is expected to work, so
+#: the second pass can interpolate the gain that reaches the target instead of
+#: creeping towards it (a limiter returns only ~0.6 dB per dB of gain when busy).
+PROBE_GAINS_DB = (2.0, 5.0)
+#: Below this many LU per dB of gain the limiter is saturated: every few
+#: milliseconds of the signal already reach the ceiling, so more gain cannot
+#: make it louder (only noisier). The master stage then stops and says so.
+SATURATION_SLOPE = 0.1
+#: The largest gain step (dB) one master pass may take beyond what was measured.
+MAX_GAIN_STEP_DB = 12.0
+#: Fixed block size of the master stage (its output never depends on the caller's block size).
+MASTER_BLOCK_FRAMES = 65536
+#: Stems are always read in blocks of this size and re-cut to ``block_frames``.
+READ_BLOCK_FRAMES = BLOCK_FRAMES
+#: Seed of the dither generator: any fixed number; fixed so that a plan renders
+#: byte-identical files (1770 after ITU-R BS.1770).
+DITHER_SEED = 1770
+#: Output sample formats by bit depth (32 = float, written without dither).
+SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What :func:`render` wrote and measured.
+
+    Attributes
+    ----------
+    path : Path
+        The WAV written.
+    integrated_lufs : float
+        BS.1770-4 integrated loudness of the written file (LUFS; ``-inf`` for silence).
+    true_peak_dbtp : float
+        Its true peak (dBTP, libebur128's 4× oversampling).
+    sample_peak_dbfs : float
+        Its sample peak (dBFS).
+    master_gain_db : float
+        The gain applied before the limiter to reach the loudness target.
+    frames : int
+        Frames written.
+    seconds : float
+        Wall-clock time of the render.
+    bypass : frozenset of str
+        The stages that were bypassed.
+    master_passes : int
+        How many times the master stage ran.
+    notes : tuple of str
+        Plain-words notes about the result (e.g. a loudness target the limiter
+        could not reach), for reports.
+    """
+
+    path: Path
+    integrated_lufs: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+    master_gain_db: float
+    frames: int
+    seconds: float
+    bypass: frozenset
+    master_passes: int = 1
+    notes: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------ stem chain
+class StemChain:
+    """The processing of one stem, block by block: the plan's chain for it, with state.
+
+    ``input gain → EQ bands → compressor (+ make-up) → [reverb send] → pan/width``.
+    The exporter of processed stems uses this class (or :func:`render_stem_chain`)
+    so the chain exists once.
+
+    Parameters
+    ----------
+    stem_plan : StemPlan
+        The decisions for this stem.
+    sample_rate : int
+        Rate of the blocks (Hz).
+    channels : int
+        Channel count of the blocks that will be fed (the file's).
+    bypass : frozenset of str
+        Stages to skip (see the module docstring).
+
+    Examples
+    --------
+    >>> plan = StemPlan(file="x.wav", category=None, importance="medium", gain_db=-6.0,
+    ...                 gain_reason="", pan=-1.0)
+    >>> chain = StemChain(plan, 44100, channels=1)
+    >>> dry, send = chain.process(np.ones((1, 4), dtype=np.float32))
+    >>> dry.shape, send is None, round(float(dry[0, 0]), 3), float(dry[1, 0])
+    ((2, 4), True, 0.501, 0.0)
+    """
+
+    def __init__(self, stem_plan: StemPlan, sample_rate: int, channels: int, *,
+                 bypass: Iterable[str] = frozenset()) -> None:
+        bypass = _check_bypass(bypass)
+        self.sample_rate = int(sample_rate)
+        self.in_channels = int(channels)
+        self.mono = channels != 2 or stem_plan.channels == 1
+        work_channels = 1 if self.mono else 2
+        self._stages: list = []
+        if "gain" not in bypass and stem_plan.gain_db != 0.0:
+            self._stages.append(_Gain(stem_plan.gain_db))
+        if "eq" not in bypass:
+            self._stages += _eq_stages(stem_plan.eq, self.sample_rate, work_channels)
+        comp = stem_plan.compressor
+        if "compression" not in bypass and comp is not None and comp.active:
+            self._stages.append(_Plugins(_compressor_plugins(comp), self.sample_rate))
+        self.send_gain = (None if "reverb" in bypass or stem_plan.reverb_send_db is None
+                          else dsp.db_to_amplitude(stem_plan.reverb_send_db))
+        self.pan = 0.0 if "panning" in bypass else float(stem_plan.pan)
+        self.width = 1.0 if "panning" in bypass else float(stem_plan.width)
+
+    @property
+    def has_send(self) -> bool:
+        """Whether this stem feeds the reverb bus."""
+        return self.send_gain is not None
+
+    def process(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Process the next ``(channels, n)`` block of the stem.
+
+        Returns
+        -------
+        dry : np.ndarray
+            ``(2, n)`` float32, panned, ready to sum into the mix bus.
+        send : np.ndarray or None
+            ``(2, n)`` float32 into the reverb bus (post-fader, pre-pan), or
+            ``None`` when the stem has no send.
+        """
+        x = np.ascontiguousarray(block, dtype=np.float32)
+        if self.mono and x.shape[0] != 1:
+            x = x.mean(axis=0, keepdims=True, dtype=np.float32)
+        for stage in self._stages:
+            x = stage.process(x)
+        send = None
+        if self.send_gain is not None:
+            send = (dsp.pan_mono(x, 0.0) if self.mono else x) * np.float32(self.send_gain)
+        if self.mono:
+            dry = dsp.pan_mono(x, self.pan)
+        else:
+            dry = dsp.balance_stereo(dsp.set_width(x, self.width), self.pan)
+        return dry, send
+
+
+def render_stem_chain(stem_plan: StemPlan, audio: np.ndarray, sample_rate: int, *,
+                      bypass: Iterable[str] = frozenset(),
+                      block_frames: int = BLOCK_FRAMES) -> tuple[np.ndarray, np.ndarray | None]:
+    """Run one stem's whole audio through its chain (for processed-stem export).
+
+    Parameters
+    ----------
+    stem_plan : StemPlan
+    audio : np.ndarray
+        ``(channels, n)`` (or 1-D mono) float audio at ``sample_rate``.
+    sample_rate : int
+    bypass : iterable of str
+        Stages to skip.
+    block_frames : int
+        Processing block size (the result does not depend on it).
+
+    Returns
+    -------
+    dry : np.ndarray
+        ``(2, n)`` float32: the stem as it enters the mix bus.
+    send : np.ndarray or None
+        ``(2, n)`` float32: what it sends to the reverb bus, or ``None``.
+    """
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    chain = StemChain(stem_plan, sample_rate, audio.shape[0], bypass=bypass)
+    dry, send = [], []
+    for i in range(0, audio.shape[1], block_frames):
+        d, s = chain.process(audio[:, i:i + block_frames])
+        dry.append(d)
+        send.append(s)
+    if not dry:
+        return np.zeros((2, 0), np.float32), (np.zeros((2, 0), np.float32) if chain.has_send else None)
+    return np.concatenate(dry, axis=1), (np.concatenate(send, axis=1) if chain.has_send else None)
+
+
+class _Gain:
+    def __init__(self, gain_db: float) -> None:
+        self.amplitude = np.float32(dsp.db_to_amplitude(gain_db))
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        return x * self.amplitude
+
+
+class _Plugins:
+    """pedalboard plugins run as a stream (``reset=False`` carries their state)."""
+
+    def __init__(self, plugins: list, sample_rate: int) -> None:
+        self.board = pb.Pedalboard(plugins)
+        self.sample_rate = sample_rate
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        # Blocks never grow after the first (only the last may be shorter):
+        # pedalboard re-prepares, and so resets, a plugin whose block size grows.
+        return self.board(np.ascontiguousarray(x), self.sample_rate, reset=False)
+
+
+def _eq_stages(bands, sample_rate: int, channels: int) -> list:
+    """The plan's EQ bands, in order, as one cascade of second-order sections.
+
+    High- and low-pass are Butterworth (:func:`~workbench.mixing.dsp.butterworth_sos`);
+    bells and shelves are the RBJ cookbook biquads
+    (:func:`~workbench.mixing.dsp.rbj_biquad_sos`) — the same designs as
+    pedalboard's ``PeakFilter``/``LowShelfFilter``/``HighShelfFilter`` and as the
+    planner's predicted responses (:mod:`workbench.mixing.response`), run here in
+    float64 by ``scipy.signal.sosfilt``. pedalboard's own filters are not used
+    because JUCE's IIR filter snaps its state to zero at the end of every block
+    it processes, which makes its output depend on the block size where the
+    signal decays into silence (measured: differences from the 9th kilo-sample of
+    a drum stem at 1000-frame blocks).
+    """
+    sections = []
+    for band in bands:
+        if band.kind in ("highpass", "lowpass"):
+            sections.append(dsp.butterworth_sos(band.kind, band.freq_hz, band.slope_db_per_oct, sample_rate))
+        elif band.gain_db != 0.0:
+            sections.append(dsp.rbj_biquad_sos(band.kind, band.freq_hz, band.gain_db, band.q, sample_rate))
+    return [dsp.SosFilter(np.concatenate(sections), channels)] if sections else []
+
+
+def _compressor_plugins(comp: Compressor) -> list:
+    plugins = [pb.Compressor(threshold_db=comp.threshold_db, ratio=comp.ratio,
+                             attack_ms=comp.attack_ms, release_ms=comp.release_ms)]
+    if comp.makeup_db != 0.0:
+        plugins.append(pb.Gain(gain_db=comp.makeup_db))
+    return plugins
+
+
+# ------------------------------------------------------------- reverb bus
+class ReverbReturn:
+    """The reverb bus: pre-delay → high-pass → low-pass → reverb (100 % wet) → return level.
+
+    The pre-delay is a whole-sample delay line; the filters are 12 dB/octave
+    Butterworth; the reverb is pedalboard's ``Reverb`` (JUCE's Freeverb-style
+    reverb after Jezar's public-domain Freeverb) with ``wet_level=1, dry_level=0``.
+
+    Parameters
+    ----------
+    bus : ReverbBus
+    sample_rate : int
+    """
+
+    def __init__(self, bus: ReverbBus, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._delay = dsp.SampleDelay(int(round(bus.predelay_ms * sample_rate / 1000.0)), 2)
+        self._filters = []
+        if bus.highpass_hz and bus.highpass_hz > 0:
+            self._filters.append(dsp.SosFilter(dsp.butterworth_sos("highpass", bus.highpass_hz, 12, sample_rate), 2))
+        if bus.lowpass_hz and bus.lowpass_hz < dsp.MAX_FREQ_FRACTION * sample_rate:
+            self._filters.append(dsp.SosFilter(dsp.butterworth_sos("lowpass", bus.lowpass_hz, 12, sample_rate), 2))
+        self._reverb = _Plugins([pb.Reverb(room_size=bus.room_size, damping=bus.damping, wet_level=1.0,
+                                           dry_level=0.0, width=bus.width, freeze_mode=0.0)], sample_rate)
+        self._return = np.float32(dsp.db_to_amplitude(bus.return_db))
+
+    def process(self, send: np.ndarray) -> np.ndarray:
+        """The return for one ``(2, n)`` block of the summed sends."""
+        x = self._delay.process(np.ascontiguousarray(send, dtype=np.float32))
+        for f in self._filters:
+            x = f.process(x)
+        return self._reverb.process(x) * self._return
+
+
+# ------------------------------------------------------------------ render
+def render(
+    plan: MixPlan,
+    session: Session,
+    out_path: str | os.PathLike,
+    *,
+    bypass: Iterable[str] = frozenset(),
+    section: tuple[int, int] | None = None,
+    preroll_frames: int = 0,
+    bit_depth: int | None = None,
+    progress: Progress | None = None,
+    workers: int = 2,
+    block_frames: int = BLOCK_FRAMES,
+) -> RenderResult:
+    """Render the mix a plan describes to a WAV file.
+
+    Parameters
+    ----------
+    plan : MixPlan
+        What to do; its stems are matched to the session's by name.
+    session : Session
+        The stems.
+    out_path : path-like
+        The WAV to write (atomically; never one of the session's files).
+    bypass : iterable of str
+        Stages to skip for A/B listening, from ``STAGES``; :data:`PLAIN_SUM` for all.
+    section : (start_frame, n_frames), optional
+        Render only these frames (at ``plan.sample_rate``); the file holds
+        exactly ``n_frames``, silence past the end of the song.
+    preroll_frames : int
+        Frames before ``section`` processed and discarded so that compressors,
+        reverb and limiter have settled (clamped at the start of the song).
+    bit_depth : {16, 24, 32}, optional
+        Output format (32 = float); default ``plan.master.bit_depth``.
+        16 and 24 bit are TPDF-dithered when ``plan.master.dither``.
+    progress : callable ``(done_frames, total_frames, stage)``, optional
+        Called after every block; ``stage`` is ``"mix"`` or ``"master"``.
+    workers : int
+        Threads processing stems in parallel (the result does not depend on it).
+    block_frames : int
+        Frames per processing block (the result does not depend on it).
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    WorkbenchError
+        ``plan_mismatch`` when a plan stem is not in the session;
+        ``cannot_mix`` when an unmuted plan stem has an error finding;
+        ``overwrite_input`` when ``out_path`` is one of the stems;
+        ``bad_plan`` when the plan's master rate differs from its rate.
+    """
+    started = time.perf_counter()
+    bypass = _check_bypass(bypass)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if block_frames < 1:
+        raise ValueError(f"block_frames must be >= 1, got {block_frames}")
+    bits = plan.master.bit_depth if bit_depth is None else int(bit_depth)
+    if bits not in SUBTYPES:
+        raise ValueError(f"bit_depth must be one of {sorted(SUBTYPES)}, got {bits}")
+    sr = int(plan.sample_rate)
+    if plan.master.sample_rate != sr:
+        raise WorkbenchError(
+            "bad_plan", f"The plan mixes at {sr} Hz but its master asks for {plan.master.sample_rate} Hz.",
+            "Set master.sample_rate equal to sample_rate in the plan.")
+    stems = _match_stems(plan, session)
+    total = plan.frames or int(round(session.frames * sr / session.sample_rate))
+    if section is None:
+        start, n_frames, pre = 0, total, 0
+    else:
+        start, n_frames = int(section[0]), int(section[1])
+        if start < 0 or n_frames < 1:
+            raise ValueError(f"section must be (start >= 0, n_frames >= 1), got {section}")
+        pre = min(max(int(preroll_frames), 0), start)
+    if n_frames < 1:
+        raise WorkbenchError("nothing_to_render", "The session has no audio to render (zero frames).",
+                             "Check that the stems hold audio.")
+
+    out = Path(out_path)
+    inputs = tuple(s.path for s in session.stems)
+    with atomic_path(out, inputs=inputs) as tmp_out:
+        fd, bus_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".bus.wav", dir=out.parent)
+        os.close(fd)
+        bus_path = Path(bus_name)
+        try:
+            bus = _mix_to_bus(plan, stems, bus_path, sr=sr, start=start - pre, frames=pre + n_frames,
+                              preroll=pre, bypass=bypass, workers=workers, block_frames=block_frames,
+                              progress=progress)
+            master = _master(plan, bus, bus_path, tmp_out, sr=sr, preroll=pre, frames=n_frames,
+                             bits=bits, progress=progress)
+        finally:
+            bus_path.unlink(missing_ok=True)
+    return RenderResult(path=out, integrated_lufs=master.lufs, true_peak_dbtp=master.true_peak_dbtp,
+                        sample_peak_dbfs=master.sample_peak_dbfs, master_gain_db=master.gain_db,
+                        frames=n_frames, seconds=time.perf_counter() - started, bypass=bypass,
+                        master_passes=master.passes, notes=tuple(master.notes))
+
+
+def _check_bypass(bypass: Iterable[str]) -> frozenset:
+    if isinstance(bypass, str):
+        bypass = {bypass}
+    bypass = frozenset(bypass)
+    unknown = bypass - PLAIN_SUM
+    if unknown:
+        raise ValueError(f"bypass must be a subset of {STAGES}, got unknown {sorted(unknown)}")
+    return bypass
+
+
+def _match_stems(plan: MixPlan, session: Session) -> list[tuple[str, StemPlan, Stem]]:
+    """The plan's unmuted stems with their session stems, in plan order."""
+    by_name = {s.name: s for s in session.stems}
+    by_file = {s.file: s for s in session.stems}
+    mixable = {id(s) for s in session.mixable_stems}
+    missing, broken, matched = [], [], []
+    for name, stem_plan in plan.stems.items():
+        stem = by_name.get(name) or by_file.get(stem_plan.file)
+        if stem is None:
+            missing.append(f"{name!r} ({stem_plan.file})")
+        elif not stem_plan.mute:
+            if id(stem) in mixable:
+                matched.append((name, stem_plan, stem))
+            else:
+                broken.append(repr(name))
+    if missing:
+        raise WorkbenchError(
+            "plan_mismatch",
+            f"The plan names stem(s) that are not in the session in {session.folder}: "
+            f"{', '.join(missing)}. The session has: {', '.join(repr(s.name) for s in session.stems)}.",
+            "Render the plan with the stems it was made for, or plan the mix again for these stems.")
+    if broken:
+        raise WorkbenchError(
+            "cannot_mix", f"Stem(s) {', '.join(broken)} cannot be read or have an error finding.",
+            "Fix the file (see `workbench check`), or set \"mute\": true for it in the plan.")
+    return matched
+
+
+class _StemReader:
+    """Exactly ``n`` frames per call from a stem, resampled if needed, silence past its end."""
+
+    def __init__(self, stem: Stem, sample_rate: int, start: int, frames: int) -> None:
+        self.channels = int(stem.channels)
+        self._chunks: list[np.ndarray] = []
+        self._buffered = 0
+        length = int(round(stem.frames * sample_rate / stem.sample_rate))
+        self._blocks = (iter_blocks(stem.path, block_frames=READ_BLOCK_FRAMES, start=start, frames=frames,
+                                    sample_rate=sample_rate) if start < length else None)
+
+    def read(self, n: int) -> np.ndarray:
+        while self._buffered < n and self._blocks is not None:
+            block = next(self._blocks, None)
+            if block is None:
+                self._blocks = None
+                break
+            self._chunks.append(block)
+            self._buffered += block.shape[1]
+        data = (np.concatenate(self._chunks, axis=1) if len(self._chunks) > 1 else
+                self._chunks[0] if self._chunks else np.zeros((self.channels, 0), np.float32))
+        out, rest = data[:, :n], data[:, n:]
+        self._chunks = [rest] if rest.shape[1] else []
+        self._buffered = rest.shape[1]
+        if out.shape[1] < n:
+            out = np.concatenate([out, np.zeros((self.channels, n - out.shape[1]), np.float32)], axis=1)
+        return out
+
+    def close(self) -> None:
+        if self._blocks is not None:
+            self._blocks.close()
+
+
+@dataclass
+class _Bus:
+    """What the mix stage measured of the pre-limiter bus (after the pre-roll)."""
+
+    lufs: float
+    sample_peak: float
+
+
+def _mix_to_bus(plan: MixPlan, stems, bus_path: Path, *, sr: int, start: int, frames: int, preroll: int,
+                bypass: frozenset, workers: int, block_frames: int, progress: Progress | None) -> _Bus:
+    """Stage 1: every stem through its chain, summed with the reverb return and glued, to ``bus_path``."""
+    chains = [StemChain(sp, sr, stem.channels, bypass=bypass) for _, sp, stem in stems]
+    readers = [_StemReader(stem, sr, start, frames) for _, _, stem in stems]
+    reverb = (ReverbReturn(plan.reverb, sr)
+              if "reverb" not in bypass and any(c.has_send for c in chains) else None)
+    glue = plan.master.glue
+    glue = (_Plugins(_compressor_plugins(glue), sr)
+            if "master" not in bypass and glue is not None and glue.active else None)
+    meter = ebu.R128State(2, sr, ebu.MeasurementMode.MODE_I)
+    peak = 0.0
+    sizes = [min(block_frames, frames - i) for i in range(0, frames, block_frames)]
+
+    def one_stem(i: int, n: int):
+        return chains[i].process(readers[i].read(n))
+
+    try:
+        with sf.SoundFile(str(bus_path), "w", sr, 2, "FLOAT", format="WAV") as bus_file, \
+                ThreadPoolExecutor(max_workers=workers) as pool:
+            pending = [pool.submit(one_stem, i, sizes[0]) for i in range(len(chains))] if sizes else []
+            done = 0
+            for b, n in enumerate(sizes):
+                results = [f.result() for f in pending]
+                # Start the next block's stems while this block's bus is processed.
+                pending = ([pool.submit(one_stem, i, sizes[b + 1]) for i in range(len(chains))]
+                           if b + 1 < len(sizes) else [])
+                mix = np.zeros((2, n))
+                sends = np.zeros((2, n)) if reverb is not None else None
+                for dry, send in results:           # plan order: deterministic sums
+                    mix += dry
+                    if send is not None and sends is not None:
+                        sends += send
+                if reverb is not None:
+                    mix += reverb.process(sends.astype(np.float32))
+                bus = mix.astype(np.float32)
+                if glue is not None:
+                    bus = glue.process(bus)
+                bus_file.write(bus.T)
+                first = max(0, preroll - done)        # measure the section only, not the pre-roll
+                if first < n:
+                    part = np.ascontiguousarray(bus[:, first:].T)
+                    meter.add_frames(part.reshape(-1), n - first)
+                    peak = max(peak, float(np.abs(part).max()))
+                done += n
+                if progress:
+                    progress(done, frames, "mix")
+    finally:
+        for r in readers:
+            r.close()
+    return _Bus(lufs=float(ebu.get_loudness_global(meter)), sample_peak=peak)
+
+
+@dataclass
+class _Pass:
+    gain_db: float
+    ceiling_db: float
+    lufs: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+    probes: list[tuple[float, float]]
+    passes: int = 1
+    notes: list[str] | None = None
+
+
+def _master(plan: MixPlan, bus: _Bus, bus_path: Path, out_path: Path, *, sr: int, preroll: int, frames: int,
+            bits: int, progress: Progress | None) -> _Pass:
+    """Stage 2: loudness gain → limiter → dither → file, re-run until on target (at most 3 times)."""
+    target, ceiling = plan.master.target_lufs, plan.master.ceiling_dbtp
+    gain = target - bus.lufs if math.isfinite(bus.lufs) else 0.0
+    limit = ceiling - LIMITER_MARGIN_DB
+    # Probe higher gains in the first pass only when the limiter will work at all.
+    busy = bus.sample_peak > 0 and 20 * math.log10(bus.sample_peak) + gain > limit - 3.0
+    probes = [gain + p for p in PROBE_GAINS_DB] if busy else []
+    curve: list[tuple[float, float]] = []        # measured (gain, loudness) points
+    notes: list[str] = []
+    saturated = False
+    n_pass = 0
+    while True:
+        n_pass += 1
+        result = _master_pass(bus_path, out_path, sr=sr, preroll=preroll, frames=frames, gain_db=gain,
+                              ceiling_db=limit, bits=bits, dither=plan.master.dither, probes=probes,
+                              progress=progress)
+        result.passes = n_pass
+        result.notes = notes
+        probes = []
+        loud_ok = not math.isfinite(result.lufs) or abs(result.lufs - target) <= LOUDNESS_TOLERANCE_LU
+        peak_ok = result.true_peak_dbtp <= ceiling
+        if not math.isfinite(result.lufs):
+            notes.append("The mix is silent: nothing to normalise.")
+        if peak_ok and (loud_ok or n_pass >= MAX_MASTER_PASSES):
+            break
+        if not peak_ok:
+            if n_pass > MAX_MASTER_PASSES:
+                notes.append(f"The true peak stayed at {result.true_peak_dbtp:.2f} dBTP, above the "
+                             f"{ceiling:g} dBTP ceiling.")
+                return result
+            limit -= result.true_peak_dbtp - ceiling + TRUE_PEAK_STEP_DB
+            if n_pass == MAX_MASTER_PASSES:
+                continue                         # one safety pass: lower ceiling, same gain
+        curve += [(result.gain_db, result.lufs)] + result.probes
+        if not loud_ok:
+            next_gain = _gain_for_target(curve, target)
+            saturated = next_gain is None        # more gain would only add noise and distortion
+            if saturated and peak_ok:
+                break
+            gain = gain if saturated else next_gain
+    if math.isfinite(result.lufs) and abs(result.lufs - target) > LOUDNESS_TOLERANCE_LU:
+        notes.append(f"The loudness target {target:g} LUFS is out of reach for this mix: the limiter is "
+                     f"saturated at {result.lufs:.1f} LUFS with a {ceiling:g} dBTP ceiling."
+                     if saturated else
+                     f"The loudness is {result.lufs:.1f} LUFS after {n_pass} master passes "
+                     f"(target {target:g} LUFS).")
+    return result
+
+
+def _gain_for_target(curve: list[tuple[float, float]], target: float) -> float | None:
+    """The gain at which the loudness curve ``[(gain_db, lufs)]`` reaches ``target``.
+
+    Linear interpolation between the two measured points around the target;
+    outside them, extrapolation from the nearest two (slope clamped to at most
+    1 LU/dB — a limiter never returns more loudness than the gain added — and
+    the step to ``MAX_GAIN_STEP_DB``). ``None`` when the target is above every
+    point and the curve has flattened below ``SATURATION_SLOPE``.
+    """
+    pts = sorted((g, lu) for g, lu in curve if math.isfinite(lu))
+    if not pts:
+        return curve[-1][0]
+    for (g0, l0), (g1, l1) in zip(pts, pts[1:]):
+        if l0 <= target <= l1 and l1 > l0:
+            return g0 + (target - l0) * (g1 - g0) / (l1 - l0)
+    up = target > pts[-1][1]
+    (g0, l0), (g1, l1) = (pts[-2:] if up else pts[:2]) if len(pts) > 1 else (pts[0], pts[0])
+    slope = (l1 - l0) / (g1 - g0) if g1 != g0 else 1.0
+    if up and len(pts) > 1 and slope < SATURATION_SLOPE:
+        return None
+    anchor_g, anchor_l = (g1, l1) if up else (g0, l0)
+    step = (target - anchor_l) / min(1.0, max(SATURATION_SLOPE, slope))
+    return anchor_g + max(-MAX_GAIN_STEP_DB, min(MAX_GAIN_STEP_DB, step))
+
+
+def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frames: int, gain_db: float,
+                 ceiling_db: float, bits: int, dither: bool, probes: list[float],
+                 progress: Progress | None) -> _Pass:
+    """One master pass: gain → limiter → dither → ``out_path``, measured while written."""
+    limiter = dsp.LookaheadLimiter(ceiling_db, sr, 2, lookahead_ms=LIMITER_LOOKAHEAD_MS,
+                                   release_ms=LIMITER_RELEASE_MS)
+    probe_limiters = [dsp.LookaheadLimiter(ceiling_db, sr, 2, lookahead_ms=LIMITER_LOOKAHEAD_MS,
+                                           release_ms=LIMITER_RELEASE_MS) for _ in probes]
+    probe_meters = [ebu.R128State(2, sr, ebu.MeasurementMode.MODE_I) for _ in probes]
+    mode = ebu.MeasurementMode
+    meter = ebu.R128State(2, sr, mode.MODE_I | mode.MODE_TRUE_PEAK | mode.MODE_SAMPLE_PEAK)
+    rng = np.random.default_rng(DITHER_SEED) if dither and bits < 32 else None
+    scale = float(2 ** (bits - 1))
+    amp = np.float32(dsp.db_to_amplitude(gain_db))
+    probe_amps = [np.float32(dsp.db_to_amplitude(g)) for g in probes]
+    position = [0, 0]            # output frames seen (pre-roll included), frames written
+
+    def emit(out, y: np.ndarray, meters=None) -> None:
+        first = max(0, preroll - position[0])
+        position[0] += y.shape[1]
+        y = y[:, first:]
+        if not y.shape[1]:
+            return
+        if bits == 32:
+            written = np.ascontiguousarray(y.T)
+            out.write(written)
+        else:
+            q = dsp.tpdf_quantize(y, bits, rng)
+            out.write(np.ascontiguousarray((q << 8).T if bits == 24 else q.T.astype(np.int16)))
+            written = np.ascontiguousarray(q.T, dtype=np.float32) / np.float32(scale)
+        meter.add_frames(written.reshape(-1), written.shape[0])
+        position[1] += written.shape[0]
+        if progress:
+            progress(position[1], frames, "master")
+
+    def probe(i: int, y: np.ndarray, seen: int) -> None:
+        first = max(0, preroll - seen)
+        part = np.ascontiguousarray(y[:, first:].T)
+        if part.shape[0]:
+            probe_meters[i].add_frames(part.reshape(-1), part.shape[0])
+
+    seen = [0] * len(probes)
+    with sf.SoundFile(str(out_path), "w", sr, 2, SUBTYPES[bits], format="WAV") as out:
+        for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
+            emit(out, limiter.process(block * amp))
+            for i, lim in enumerate(probe_limiters):
+                y = lim.process(block * probe_amps[i])
+                probe(i, y, seen[i])
+                seen[i] += y.shape[1]
+        emit(out, limiter.flush())
+        for i, lim in enumerate(probe_limiters):
+            probe(i, lim.flush(), seen[i])
+    if position[1] != frames:   # the limiter returns exactly what it was given
+        raise RuntimeError(f"master stage wrote {position[1]} frames instead of {frames}")
+    true_peak = max(ebu.get_true_peak(meter, c) for c in range(2))
+    sample_peak = max(ebu.get_sample_peak(meter, c) for c in range(2))
+    return _Pass(gain_db=gain_db, ceiling_db=ceiling_db, lufs=float(ebu.get_loudness_global(meter)),
+                 true_peak_dbtp=_db(true_peak), sample_peak_dbfs=_db(sample_peak),
+                 probes=[(g, float(ebu.get_loudness_global(m))) for g, m in zip(probes, probe_meters)])
+
+
+def _db(amplitude: float) -> float:
+    return 20.0 * math.log10(amplitude) if amplitude > 0 else -math.inf
