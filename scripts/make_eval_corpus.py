@@ -27,7 +27,7 @@ What it writes (OUTDIR/<session>/)
     starting at 0:00 (late entries are silence in the file, as in a real session).
 ``balance.json``
     Per stem: category and importance (what a user would pick), the GM program,
-    the arranger's ``cc7`` and ``cc10``, the intended gain
+    the arranger's loudness aim ``level_lu``, ``cc7`` and ``cc10``, the intended gain
     ``intended_gain_db = 40·log10(cc7/127)`` (the General MIDI Level 2 volume
     curve: GM2 specification, MMA RP-024/RP-036 — the same "concave" curve the
     SoundFont 2.01 default CC7 modulator implements), the intended pan
@@ -58,11 +58,23 @@ pocket_funk (funk), late_bloom (sparse, parts entering late), full_house
 (16-stem pop arrangement). ``--tiny`` builds one 9-second, 3-stem session
 (``tiny``) for the tests.
 
-The balance is one arranger's — the CC7/CC10 values below were written by
-hand for each part, listening to FluidR3's presets as they are, the way a
-MIDI arranger sets a track's volume; they were not derived from the
-workbench's own loudness table. FluidR3's patch levels are part of it: a
-patch that the soundfont renders quietly needs a higher CC7.
+How the arranger's CC7 is chosen
+--------------------------------
+An arranger sets each track's volume by ear, against the soundfont's patches
+as they are (FluidR3's patches differ by 20 dB in loudness at the same CC7).
+The script models that: each part has a wanted loudness relative to the
+session's loudest part (``level_lu`` below, written by hand per song and
+style — the kick leads in the electronic track, the slap bass sits almost
+level with the sax in the funk, the piano nearly with the voice in the ballad),
+and its CC7 is the integer that brings the reference render there
+(:func:`arranger_cc7`). The stored balance is that of the integer CC7s.
+
+These aims are one arranger's (the author of this script), chosen per style,
+not measured from human mixes; they were written after reading the
+workbench's own loudness table (``workbench/mixing/rules/gain.py``), so they
+are not blind to it, but they deliberately differ where the styles differ.
+Treat the balance error as "distance from a plausible, documented balance",
+not from the one right answer.
 
 Sources, licences
 -----------------
@@ -103,10 +115,10 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +154,8 @@ FADE_S = 0.30
 #: the left channel like one microphone, as make_sample_stems.py does.
 MONO_FOLD_MIN_CORRELATION = 0.9
 CORPUS_VERSION = 1
+#: Defects found while building (a stem with a DC offset or silent): reported, exit status 1.
+PROBLEMS: list[str] = []
 
 # ------------------------------------------------------------------ harmony
 NOTE_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -168,6 +182,9 @@ def parse_chord(symbol: str) -> tuple[int, tuple[int, ...]]:
 class StemSpec:
     """One track of an arrangement and how the arranger balanced it.
 
+    ``level_lu`` is how loud the arranger wants the part relative to the
+    session's loudest part (LU, <= 0): the CC7 the arranger writes is the one
+    that gets it there (:func:`arranger_cc7`). ``cc10`` is the pan as written.
     ``kind`` names the part generator (see :data:`GENERATORS`); ``program`` is
     the 0-based GM program (``None`` for drums); ``kit`` the GM drum kit on
     channel 10, or ``"hydrogen"`` for the Colombo kit; ``hits`` the drum
@@ -177,7 +194,7 @@ class StemSpec:
     file: str
     category: str
     kind: str
-    cc7: int
+    level_lu: float
     cc10: int = 64
     program: int | None = None
     kit: int | str | None = None
@@ -227,21 +244,21 @@ GARAGE_BAND = SessionSpec(
     bpm=112, bars=14, key="G", mode="major", progression=("G", "D", "Em", "C"), lift_bar=9,
     focus="09 Organ.wav",
     stems=(
-        StemSpec("01 Kick.wav", "Kick", "drums", 110, kit="hydrogen", hits=ROCK_KICK),
-        StemSpec("02 Snare.wav", "Snare", "drums", 104, kit="hydrogen", hits=ROCK_SNARE),
-        StemSpec("03 Hi-Hat.wav", "Cymbals", "drums", 78, 78, kit="hydrogen", hits=ROCK_HATS),
-        StemSpec("04 Toms.wav", "Percussion", "drums", 96, 58, kit="hydrogen", hits=ROCK_TOMS),
-        StemSpec("05 Crash.wav", "Cymbals", "drums", 72, 44, kit="hydrogen", hits=ROCK_CRASH),
-        StemSpec("06 Bass.wav", "Bass", "bass", 108, program=33, pattern="R.R.R.R.R.R.R.OA"),
-        StemSpec("07 Guitar L.wav", "Guitar", "comp", 86, 18, program=29, register=(40, 64), voices=3,
+        StemSpec("01 Kick.wav", "Kick", "drums", -3, kit="hydrogen", hits=ROCK_KICK),
+        StemSpec("02 Snare.wav", "Snare", "drums", -2, kit="hydrogen", hits=ROCK_SNARE),
+        StemSpec("03 Hi-Hat.wav", "Cymbals", "drums", -12, 78, kit="hydrogen", hits=ROCK_HATS),
+        StemSpec("04 Toms.wav", "Percussion", "drums", -5, 58, kit="hydrogen", hits=ROCK_TOMS),
+        StemSpec("05 Crash.wav", "Cymbals", "drums", -11, 44, kit="hydrogen", hits=ROCK_CRASH),
+        StemSpec("06 Bass.wav", "Bass", "bass", -4, program=33, pattern="R.R.R.R.R.R.R.OA"),
+        StemSpec("07 Guitar L.wav", "Guitar", "comp", -6, 18, program=29, register=(40, 64), voices=3,
                  pattern="x.x.x.x.x.x.x.x."),
-        StemSpec("08 Guitar R.wav", "Guitar", "comp", 86, 110, program=29, register=(45, 69), voices=3,
+        StemSpec("08 Guitar R.wav", "Guitar", "comp", -6, 110, program=29, register=(45, 69), voices=3,
                  pattern="x..x..x...x..x..", start_bar=5),
-        StemSpec("09 Organ.wav", "Keys", "pad", 66, 82, program=18, register=(52, 76), voices=4,
+        StemSpec("09 Organ.wav", "Keys", "pad", -10, 82, program=18, register=(52, 76), voices=4,
                  start_bar=5),
-        StemSpec("10 Lead Vocal.wav", "Lead Vocal", "melody", 118, program=53, register=(62, 76),
+        StemSpec("10 Lead Vocal.wav", "Lead Vocal", "melody", 0, program=53, register=(62, 76),
                  start_bar=3, pattern="vocal"),
-        StemSpec("11 Backing Vocals.wav", "Backing Vocal", "pad", 76, 50, program=52, register=(57, 72),
+        StemSpec("11 Backing Vocals.wav", "Backing Vocal", "pad", -8, 50, program=52, register=(57, 72),
                  voices=3, start_bar=9),
     ),
 )
@@ -255,17 +272,17 @@ NIGHT_DRIVE = SessionSpec(
     bpm=124, bars=16, key="A", mode="minor", progression=("Am", "F", "C", "G"), lift_bar=9,
     focus="07 Arp.wav",
     stems=(
-        StemSpec("01 Kick.wav", "Kick", "drums", 112, kit=25, hits=EDM_KICK),
-        StemSpec("02 Clap.wav", "Snare", "drums", 92, kit=25, hits=EDM_CLAP, start_bar=5),
-        StemSpec("03 Hats.wav", "Cymbals", "drums", 74, 76, kit=25, hits=EDM_HATS, start_bar=3),
-        StemSpec("04 Sub Bass.wav", "Bass", "bass", 104, program=38, pattern="..R...R...R...R."),
-        StemSpec("05 Lead Synth.wav", "Synth", "melody", 98, program=81, register=(64, 81),
+        StemSpec("01 Kick.wav", "Kick", "drums", 0, kit=25, hits=EDM_KICK),
+        StemSpec("02 Clap.wav", "Snare", "drums", -4, kit=25, hits=EDM_CLAP, start_bar=5),
+        StemSpec("03 Hats.wav", "Cymbals", "drums", -11, 76, kit=25, hits=EDM_HATS, start_bar=3),
+        StemSpec("04 Sub Bass.wav", "Bass", "bass", -2, program=38, pattern="..R...R...R...R."),
+        StemSpec("05 Lead Synth.wav", "Synth", "melody", -1, program=81, register=(64, 81),
                  start_bar=9, pattern="busy", importance="high"),
-        StemSpec("06 Pad.wav", "Pads", "pad", 74, program=90, channels=2, register=(55, 76), voices=4),
-        StemSpec("07 Arp.wav", "Synth", "arp", 70, 40, program=80, register=(60, 84), start_bar=5),
-        StemSpec("08 Pluck.wav", "Synth", "comp", 64, 92, program=98, register=(67, 88), voices=3,
+        StemSpec("06 Pad.wav", "Pads", "pad", -9, program=90, channels=2, register=(55, 76), voices=4),
+        StemSpec("07 Arp.wav", "Synth", "arp", -8, 40, program=80, register=(60, 84), start_bar=5),
+        StemSpec("08 Pluck.wav", "Synth", "comp", -10, 92, program=98, register=(67, 88), voices=3,
                  pattern="..x..x....x..x..", start_bar=5),
-        StemSpec("09 Sweep FX.wav", "FX", "fx", 62, program=95, register=(57, 81), channels=2, final=False),
+        StemSpec("09 Atmosphere FX.wav", "FX", "fx", -14, program=99, register=(57, 81), channels=2, final=False),
     ),
 )
 
@@ -274,18 +291,18 @@ CHAMBER_SUITE = SessionSpec(
     bpm=84, bars=10, key="D", mode="major", progression=("D", "A", "Bm", "G", "D", "Em", "A7", "D"),
     focus="06 Clarinet.wav", tail_s=2.5,
     stems=(
-        StemSpec("01 Violins.wav", "Strings", "pad", 96, 40, program=48, channels=2, register=(62, 86), voices=3),
-        StemSpec("02 Violas.wav", "Strings", "pad", 82, 74, program=41, register=(55, 69), voices=2),
-        StemSpec("03 Cellos.wav", "Strings", "counter", 94, 90, program=42, register=(43, 62)),
-        StemSpec("04 Contrabass.wav", "Bass", "bass", 90, 100, program=43, pattern="R.......F......."),
-        StemSpec("05 Flute.wav", "Brass", "melody", 104, 56, program=73, register=(72, 91), pattern="vocal",
+        StemSpec("01 Violins.wav", "Strings", "pad", -1, 40, program=48, channels=2, register=(62, 86), voices=3),
+        StemSpec("02 Violas.wav", "Strings", "pad", -6, 74, program=41, register=(55, 69), voices=2),
+        StemSpec("03 Cellos.wav", "Strings", "counter", -4, 90, program=42, register=(43, 62)),
+        StemSpec("04 Contrabass.wav", "Bass", "bass", -6, 100, program=43, pattern="R.......F......."),
+        StemSpec("05 Flute.wav", "Brass", "melody", 0, 56, program=73, register=(72, 91), pattern="vocal",
                  importance="high", start_bar=3),
-        StemSpec("06 Clarinet.wav", "Brass", "counter", 88, 76, program=71, register=(55, 74), start_bar=3),
-        StemSpec("07 French Horns.wav", "Brass", "pad", 80, 30, program=60, register=(53, 70), voices=2,
+        StemSpec("06 Clarinet.wav", "Brass", "counter", -4, 76, program=71, register=(55, 74), start_bar=3),
+        StemSpec("07 French Horns.wav", "Brass", "pad", -7, 30, program=60, register=(53, 70), voices=2,
                  start_bar=5),
-        StemSpec("08 Harp.wav", "Strings", "arp", 84, 20, program=46, register=(48, 79), pattern="eighths"),
-        StemSpec("09 Timpani.wav", "Percussion", "timpani", 86, 64, program=47, register=(38, 50)),
-        StemSpec("10 Glockenspiel.wav", "Cymbals", "bells", 56, 98, program=9, register=(79, 96), start_bar=7),
+        StemSpec("08 Harp.wav", "Strings", "arp", -7, 20, program=46, register=(48, 79), pattern="eighths"),
+        StemSpec("09 Timpani.wav", "Percussion", "timpani", -8, 64, program=47, register=(38, 50)),
+        StemSpec("10 Glockenspiel.wav", "Cymbals", "bells", -13, 98, program=9, register=(79, 96), start_bar=7),
     ),
 )
 
@@ -297,17 +314,17 @@ SLOW_LIGHT = SessionSpec(
     bpm=70, bars=8, key="C", mode="major", progression=("C", "Am", "F", "G", "C", "Em", "F", "G"),
     lift_bar=5, focus="05 Nylon Guitar.wav", tail_s=2.6,
     stems=(
-        StemSpec("01 Kick.wav", "Kick", "drums", 88, kit=40, hits=BALLAD_KICK, start_bar=3),
-        StemSpec("02 Brush Snare.wav", "Snare", "drums", 84, kit=40, hits=BALLAD_BRUSH, start_bar=3),
-        StemSpec("03 Piano.wav", "Keys", "piano", 108, program=0, channels=2, register=(55, 76), voices=3),
-        StemSpec("04 Bass.wav", "Bass", "bass", 94, program=35, pattern="R.......F.......", start_bar=3),
-        StemSpec("05 Nylon Guitar.wav", "Guitar", "arp", 80, 92, program=24, register=(48, 72),
+        StemSpec("01 Kick.wav", "Kick", "drums", -9, kit=40, hits=BALLAD_KICK, start_bar=3),
+        StemSpec("02 Brush Snare.wav", "Snare", "drums", -11, kit=40, hits=BALLAD_BRUSH, start_bar=3),
+        StemSpec("03 Piano.wav", "Keys", "piano", -2, program=0, channels=2, register=(55, 76), voices=3),
+        StemSpec("04 Bass.wav", "Bass", "bass", -6, program=35, pattern="R.......F.......", start_bar=3),
+        StemSpec("05 Nylon Guitar.wav", "Guitar", "arp", -7, 92, program=24, register=(48, 72),
                  pattern="eighths"),
-        StemSpec("06 Strings.wav", "Strings", "pad", 76, program=49, channels=2, register=(55, 79), voices=4,
+        StemSpec("06 Strings.wav", "Strings", "pad", -7, program=49, channels=2, register=(55, 79), voices=4,
                  start_bar=3),
-        StemSpec("07 Lead Vocal.wav", "Lead Vocal", "melody", 118, program=53, register=(60, 74),
+        StemSpec("07 Lead Vocal.wav", "Lead Vocal", "melody", 0, program=53, register=(60, 74),
                  pattern="slow", start_bar=2),
-        StemSpec("08 Backing Vocals.wav", "Backing Vocal", "pad", 70, 44, program=52, register=(57, 72),
+        StemSpec("08 Backing Vocals.wav", "Backing Vocal", "pad", -8, 44, program=52, register=(57, 72),
                  voices=3, start_bar=5),
     ),
 )
@@ -323,21 +340,21 @@ POCKET_FUNK = SessionSpec(
     bpm=100, bars=14, key="E", mode="dorian", progression=("Em7", "Em7", "A7", "A7", "Em7", "Em7", "Cmaj7", "B7"),
     lift_bar=7, focus="08 Rhodes.wav", tail_s=1.9,
     stems=(
-        StemSpec("01 Kick.wav", "Kick", "drums", 106, kit=0, hits=FUNK_KICK),
-        StemSpec("02 Snare.wav", "Snare", "drums", 100, kit=0, hits=FUNK_SNARE),
-        StemSpec("03 Hi-Hat.wav", "Cymbals", "drums", 76, 84, kit=0, hits=FUNK_HATS),
-        StemSpec("04 Congas.wav", "Percussion", "drums", 72, 30, kit=0, hits=FUNK_CONGAS, start_bar=3),
-        StemSpec("05 Slap Bass.wav", "Bass", "bass", 108, program=36, pattern="R..O..R.g.R.O.RA"),
-        StemSpec("06 Clavinet.wav", "Keys", "comp", 80, 40, program=7, register=(55, 72), voices=3,
+        StemSpec("01 Kick.wav", "Kick", "drums", -2, kit=0, hits=FUNK_KICK),
+        StemSpec("02 Snare.wav", "Snare", "drums", -2, kit=0, hits=FUNK_SNARE),
+        StemSpec("03 Hi-Hat.wav", "Cymbals", "drums", -10, 84, kit=0, hits=FUNK_HATS),
+        StemSpec("04 Congas.wav", "Percussion", "drums", -9, 30, kit=0, hits=FUNK_CONGAS, start_bar=3),
+        StemSpec("05 Slap Bass.wav", "Bass", "bass", -1, program=36, pattern="R..O..R.g.R.O.RA"),
+        StemSpec("06 Clavinet.wav", "Keys", "comp", -6, 40, program=7, register=(55, 72), voices=3,
                  pattern=".x.x..x..x.x..x."),
-        StemSpec("07 Muted Guitar.wav", "Guitar", "comp", 78, 96, program=28, register=(52, 67), voices=2,
+        StemSpec("07 Muted Guitar.wav", "Guitar", "comp", -7, 96, program=28, register=(52, 67), voices=2,
                  pattern="x.xxx.xxx.xxx.xx"),
-        StemSpec("08 Rhodes.wav", "Keys", "pad", 74, 56, program=4, register=(52, 72), voices=4),
-        StemSpec("09 Brass Section.wav", "Brass", "comp", 90, 70, program=61, register=(60, 79), voices=3,
+        StemSpec("08 Rhodes.wav", "Keys", "pad", -8, 56, program=4, register=(52, 72), voices=4),
+        StemSpec("09 Brass Section.wav", "Brass", "comp", -4, 70, program=61, register=(60, 79), voices=3,
                  pattern="......x.....x...", start_bar=5),
-        StemSpec("10 Alto Sax.wav", "Brass", "melody", 104, 60, program=65, register=(64, 81), pattern="busy",
+        StemSpec("10 Alto Sax.wav", "Brass", "melody", 0, 60, program=65, register=(64, 81), pattern="busy",
                  importance="high", start_bar=7),
-        StemSpec("11 Tambourine.wav", "Percussion", "drums", 60, 100, kit=0, hits=FUNK_TAMB, start_bar=7),
+        StemSpec("11 Tambourine.wav", "Percussion", "drums", -13, 100, kit=0, hits=FUNK_TAMB, start_bar=7),
     ),
 )
 
@@ -348,13 +365,13 @@ LATE_BLOOM = SessionSpec(
     bpm=90, bars=12, key="A", mode="major", progression=("A", "E", "F#m", "D"),
     focus="03 Cello.wav",
     stems=(
-        StemSpec("01 Acoustic Guitar.wav", "Guitar", "strum", 100, 56, program=25, register=(40, 67), voices=5,
+        StemSpec("01 Acoustic Guitar.wav", "Guitar", "strum", -3, 56, program=25, register=(40, 67), voices=5,
                  pattern="x.x.x.xxx.x.x.xx"),
-        StemSpec("02 Lead Vocal.wav", "Lead Vocal", "melody", 116, program=53, register=(61, 76),
+        StemSpec("02 Lead Vocal.wav", "Lead Vocal", "melody", 0, program=53, register=(61, 76),
                  pattern="vocal", start_bar=3),
-        StemSpec("03 Cello.wav", "Strings", "counter", 86, 84, program=42, register=(45, 64), start_bar=7),
-        StemSpec("04 Shaker.wav", "Percussion", "drums", 68, 100, kit=0, hits=SHAKER, start_bar=9),
-        StemSpec("05 Glockenspiel.wav", "Cymbals", "bells", 58, 36, program=9, register=(81, 96), start_bar=11),
+        StemSpec("03 Cello.wav", "Strings", "counter", -6, 84, program=42, register=(45, 64), start_bar=7),
+        StemSpec("04 Shaker.wav", "Percussion", "drums", -12, 100, kit=0, hits=SHAKER, start_bar=9, importance="low"),
+        StemSpec("05 Glockenspiel.wav", "Cymbals", "bells", -12, 36, program=9, register=(81, 96), start_bar=11),
     ),
 )
 
@@ -368,27 +385,27 @@ FULL_HOUSE = SessionSpec(
     bpm=118, bars=16, key="F", mode="major", progression=("F", "C", "Dm", "Bb"), lift_bar=9,
     focus="10 Piano.wav",
     stems=(
-        StemSpec("01 Kick.wav", "Kick", "drums", 108, kit=0, hits=POP_KICK),
-        StemSpec("02 Snare.wav", "Snare", "drums", 102, kit=0, hits=POP_SNARE),
-        StemSpec("03 Hi-Hat.wav", "Cymbals", "drums", 74, 80, kit=0, hits=POP_HATS),
-        StemSpec("04 Toms.wav", "Percussion", "drums", 90, 60, kit=0, hits=POP_TOMS),
-        StemSpec("05 Crash.wav", "Cymbals", "drums", 70, 40, kit=0, hits=ROCK_CRASH),
-        StemSpec("06 Shaker.wav", "Percussion", "drums", 62, 96, kit=0, hits=SHAKER, start_bar=9),
-        StemSpec("07 Bass.wav", "Bass", "bass", 106, program=34, pattern="R.R.R.R.R.R.R.RA"),
-        StemSpec("08 Clean Guitar.wav", "Guitar", "comp", 80, 24, program=27, register=(52, 72), voices=3,
+        StemSpec("01 Kick.wav", "Kick", "drums", -3, kit=0, hits=POP_KICK),
+        StemSpec("02 Snare.wav", "Snare", "drums", -3, kit=0, hits=POP_SNARE),
+        StemSpec("03 Hi-Hat.wav", "Cymbals", "drums", -12, 80, kit=0, hits=POP_HATS),
+        StemSpec("04 Toms.wav", "Percussion", "drums", -7, 60, kit=0, hits=POP_TOMS),
+        StemSpec("05 Crash.wav", "Cymbals", "drums", -12, 40, kit=0, hits=ROCK_CRASH),
+        StemSpec("06 Shaker.wav", "Percussion", "drums", -14, 96, kit=0, hits=SHAKER, start_bar=9, importance="low"),
+        StemSpec("07 Bass.wav", "Bass", "bass", -4, program=34, pattern="R.R.R.R.R.R.R.RA"),
+        StemSpec("08 Clean Guitar.wav", "Guitar", "comp", -8, 24, program=27, register=(52, 72), voices=3,
                  pattern="..x...x...x...x."),
-        StemSpec("09 Acoustic Guitar.wav", "Guitar", "strum", 82, 104, program=25, register=(40, 67),
+        StemSpec("09 Acoustic Guitar.wav", "Guitar", "strum", -8, 104, program=25, register=(40, 67),
                  voices=5, pattern="x.x.x.xxx.x.x.xx"),
-        StemSpec("10 Piano.wav", "Keys", "piano", 84, 60, program=0, register=(55, 76), voices=3),
-        StemSpec("11 Organ.wav", "Keys", "pad", 62, 76, program=16, register=(53, 74), voices=3, start_bar=9),
-        StemSpec("12 Pad.wav", "Pads", "pad", 64, program=94, channels=2, register=(55, 76), voices=4),
-        StemSpec("13 Strings.wav", "Strings", "pad", 72, program=48, channels=2, register=(60, 84), voices=3,
+        StemSpec("10 Piano.wav", "Keys", "piano", -7, 60, program=0, register=(55, 76), voices=3),
+        StemSpec("11 Organ.wav", "Keys", "pad", -12, 76, program=16, register=(53, 74), voices=3, start_bar=9),
+        StemSpec("12 Pad.wav", "Pads", "pad", -12, program=94, channels=2, register=(55, 76), voices=4),
+        StemSpec("13 Strings.wav", "Strings", "pad", -9, program=48, channels=2, register=(60, 84), voices=3,
                  start_bar=9),
-        StemSpec("14 Lead Vocal.wav", "Lead Vocal", "melody", 118, program=53, register=(60, 77),
+        StemSpec("14 Lead Vocal.wav", "Lead Vocal", "melody", 0, program=53, register=(60, 77),
                  pattern="vocal", start_bar=3),
-        StemSpec("15 Backing Vocal 1.wav", "Backing Vocal", "pad", 74, 36, program=52, register=(60, 74),
+        StemSpec("15 Backing Vocal 1.wav", "Backing Vocal", "pad", -8, 36, program=52, register=(60, 74),
                  voices=2, start_bar=9),
-        StemSpec("16 Backing Vocal 2.wav", "Backing Vocal", "pad", 70, 92, program=54, register=(55, 69),
+        StemSpec("16 Backing Vocal 2.wav", "Backing Vocal", "pad", -9, 92, program=54, register=(55, 69),
                  voices=2, start_bar=9),
     ),
 )
@@ -398,9 +415,9 @@ TINY = SessionSpec(
     bpm=120, bars=4, key="C", mode="major", progression=("C", "F", "G", "C"), focus="02 Bass.wav",
     tail_s=1.0,
     stems=(
-        StemSpec("01 Kick.wav", "Kick", "drums", 110, kit=0, hits=((36, "x...x...x...x...", "all"),)),
-        StemSpec("02 Bass.wav", "Bass", "bass", 100, program=33, pattern="R.R.R.R.R.R.R.R."),
-        StemSpec("03 Lead Vocal.wav", "Lead Vocal", "melody", 116, 40, program=53, register=(60, 74),
+        StemSpec("01 Kick.wav", "Kick", "drums", -2, kit=0, hits=((36, "x...x...x...x...", "all"),)),
+        StemSpec("02 Bass.wav", "Bass", "bass", -3, program=33, pattern="R.R.R.R.R.R.R.R."),
+        StemSpec("03 Lead Vocal.wav", "Lead Vocal", "melody", 0, 40, program=53, register=(60, 74),
                  pattern="vocal"),
     ),
 )
@@ -902,8 +919,26 @@ def intended_pan(cc10: int) -> float:
     return max(-1.0, min(1.0, (cc10 - 64) / 63.0))
 
 
+def arranger_cc7(native_lufs: list[float], level_lu: list[float]) -> list[int]:
+    """The CC7 an arranger lands on by ear, modelled as: each part at its wanted loudness.
+
+    An arranger moves each track's volume until the parts sit as wanted; we
+    model "as wanted" as each stem's integrated loudness (BS.1770-4, alone)
+    being ``level_lu`` relative to the others. The gain that does it is
+    ``level_lu - native_lufs`` plus one common constant, chosen so that the
+    loudest-needed track is at CC7 127 (gains can only go down from the
+    reference render). CC7 is then the integer the GM Level 2 curve
+    ``40·log10(cc7/127)`` maps closest to that gain (1…127). The rounding to an
+    integer CC7 is part of the balance as written: the stored intended gain is
+    the one of the integer CC7, not the unrounded aim.
+    """
+    wanted = [lv - nat for lv, nat in zip(level_lu, native_lufs)]
+    top = max(wanted)
+    return [int(min(127, max(1, round(127 * 10 ** ((w - top) / 40))))) for w in wanted]
+
+
 def build_session(spec: SessionSpec, session_index: int, outdir: Path, *, soundfont: Path, kit,
-                  keep_midi: bool, log=print) -> dict:
+                  keep_midi: bool, workers: int = 4, log=print) -> dict:
     """Render one session into ``outdir/<name>/``; returns its balance record."""
     song = Song(spec, session_index)
     root = outdir / spec.name
@@ -914,38 +949,47 @@ def build_session(spec: SessionSpec, session_index: int, outdir: Path, *, soundf
             old.unlink()
     midi_dir = root / "midi" if keep_midi else None
     log(f"{spec.name}: {len(spec.stems)} stems, {song.seconds:.1f} s ({spec.style})")
-    refs = []
-    with tempfile.TemporaryDirectory(prefix="mw_corpus_") as tmp:
-        for i, stem in enumerate(spec.stems):
-            raw = render_stem(song, stem, i, Path(tmp), kit, midi_dir, soundfont)
-            refs.append(fit(raw, song.frames, stem.channels))
+    # Render every stem dry at the reference level. FluidSynth's file renderer
+    # spends most of its wall time waiting, so several run side by side; each
+    # stem has its own seeded generators, so the order does not matter.
+    with tempfile.TemporaryDirectory(prefix="mw_corpus_") as tmp, ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(render_stem, song, stem, i, Path(tmp), kit, midi_dir, soundfont)
+                   for i, stem in enumerate(spec.stems)]
+        refs = [fit(f.result(), song.frames, stem.channels) for f, stem in zip(futures, spec.stems)]
     # Offsets as stems arrive (seeded), and one common scale so the hottest file peaks at -1 dBFS.
     rng = np.random.default_rng([SEED, session_index, 99])
     offsets = [round(float(rng.uniform(*OFFSET_RANGE_DB)), 2) for _ in spec.stems]
     peaks = [20 * math.log10(max(np.abs(r).max(), 1e-12)) for r in refs]
     scale_db = round(HOTTEST_PEAK_DBFS - max(p + o for p, o in zip(peaks, offsets)), 2)
+    at_scale = [r * 10 ** (scale_db / 20) for r in refs]
+    native = [lufs(x) for x in at_scale]
+    cc7s = arranger_cc7(native, [st.level_lu for st in spec.stems])
     records, mix = [], np.zeros((song.frames, 2))
-    for stem, ref, off in zip(spec.stems, refs, offsets):
-        at_scale = ref * 10 ** (scale_db / 20)
-        data = np.round(np.clip(at_scale * 10 ** (off / 20), -1.0, 32767 / 32768) * 32768).astype(np.int16)
+    for stem, ref, off, cc7, nat in zip(spec.stems, at_scale, offsets, cc7s, native):
+        data = np.round(np.clip(ref * 10 ** (off / 20), -1.0, 32767 / 32768) * 32768).astype(np.int16)
         path = stems_dir / stem.file
         mss.write_wav_atomic(path, data)
         x = data.astype(np.float64) / 32768.0
-        g, pan = intended_gain_db(stem.cc7), intended_pan(stem.cc10)
+        g, pan = intended_gain_db(cc7), intended_pan(stem.cc10)
         gl, gr = pan_gains(pan, stem.channels == 2)
         y = x * 10 ** ((g - off) / 20)
-        mix[:, 0] += (y[:, 0]) * gl
-        mix[:, 1] += (y[:, -1]) * gr
+        mix[:, 0] += y[:, 0] * gl
+        mix[:, 1] += y[:, -1] * gr
         active = np.flatnonzero(np.abs(x).max(axis=1) > 10 ** (-60 / 20))
+        dc = float(np.abs(x.mean(axis=0)).max())
+        if dc >= 10 ** (-50 / 20):  # the preparation checks would flag it: pick another preset
+            PROBLEMS.append(f"{spec.name}/{stem.file}: DC offset {20 * math.log10(dc):.1f} dBFS")
+        if not active.size:
+            PROBLEMS.append(f"{spec.name}/{stem.file}: silent")
         records.append({
             "file": stem.file, "name": Path(stem.file).stem.split(" ", 1)[1],
             "category": stem.category, "importance": stem.importance or _cat_default_importance(stem.category),
             "program": stem.program, "drum_kit": stem.kit,
             "source": _source(stem), "channels": stem.channels,
-            "cc7": stem.cc7, "cc10": stem.cc10,
+            "level_lu": stem.level_lu, "cc7": cc7, "cc10": stem.cc10,
             "intended_gain_db": round(g, 4), "intended_pan": round(pan, 4),
             "offset_db": off,
-            "reference_lufs": round(lufs(at_scale), 3), "file_lufs": round(lufs(x), 3),
+            "reference_lufs": round(nat, 3), "file_lufs": round(lufs(x), 3),
             "peak_dbfs": round(20 * math.log10(max(np.abs(x).max(), 1e-12)), 2),
             "enters_s": round(active[0] / SR, 3) if active.size else None,
         })
@@ -971,9 +1015,9 @@ def build_session(spec: SessionSpec, session_index: int, outdir: Path, *, soundf
     tmp_json.write_text(json.dumps(balance, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp_json, root / "balance.json")
     for r in records:
-        log(f"  {r['file']:26s} cc7 {r['cc7']:3d} ({r['intended_gain_db']:+6.2f} dB) pan {r['intended_pan']:+.2f}"
-            f"  offset {r['offset_db']:+6.2f} dB  ref {r['reference_lufs']:6.1f} LUFS  file {r['file_lufs']:6.1f} LUFS"
-            f"  peak {r['peak_dbfs']:6.1f}")
+        log(f"  {r['file']:26s} aim {r['level_lu']:+4.0f} LU  cc7 {r['cc7']:3d} ({r['intended_gain_db']:+6.2f} dB)"
+            f" pan {r['intended_pan']:+.2f}  offset {r['offset_db']:+6.2f} dB  ref {r['reference_lufs']:6.1f} LUFS"
+            f"  file {r['file_lufs']:6.1f} LUFS  peak {r['peak_dbfs']:6.1f}")
     return balance
 
 
@@ -1051,6 +1095,9 @@ def main(argv: list[str] | None = None) -> int:
     all_balances = [json.loads((args.outdir / n / "balance.json").read_text())
                     for n in index["sessions"] if (args.outdir / n / "balance.json").exists()]
     (args.outdir / "README.md").write_text(readme(all_balances, mss.package_versions()), encoding="utf-8")
+    if PROBLEMS:
+        print("make_eval_corpus: FAILED:\n  " + "\n  ".join(PROBLEMS), file=sys.stderr)
+        return 1
     return 0
 
 

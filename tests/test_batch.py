@@ -169,7 +169,7 @@ def test_mix_one_recomputed_in_the_same_run_reports_mixed(tmp_path):
 
 
 def _change_stem(song, out):
-    write_session(song, ["Bass"], seconds=2.0, seed=7)  # same size, other content
+    write_session(song, ["Bass"], seconds=2.0, levels_db={"Bass": -3.0})  # same size, other content
 
 
 def _add_stem(song, out):
@@ -290,6 +290,33 @@ def test_mix_one_never_replaces_the_session_or_foreign_files(tmp_path):
     assert [p.name for p in (out / "s").iterdir()] == ["notes.txt"]
 
 
+def test_mix_one_replaces_its_own_earlier_folder_with_extra_outputs(tmp_path, monkeypatch):
+    """Whatever a mix wrote (a DAW project export, say) is listed in done.json and may be replaced."""
+    import workbench.pipeline
+
+    song = _session(tmp_path, "s")
+    out = tmp_path / "out"
+    real = workbench.pipeline.mix_session
+
+    def with_export(source, out_dir, **kw):
+        result = real(source, out_dir, **kw)
+        (Path(out_dir) / "s Project").mkdir()
+        (Path(out_dir) / "s Project" / "s.als").write_bytes(b"project")
+        return result
+
+    monkeypatch.setattr(workbench.pipeline, "mix_session", with_export)
+    first = mix_one(str(song), str(out), {})
+    assert first["status"] == "mixed" and first["outputs"]["s Project"] == str(out / "s" / "s Project")
+    assert read_manifest(out / "s")["outputs"]["s Project"] == {"file": "s Project", "bytes": None}
+    assert mix_one(str(song), str(out), {})["status"] == "skipped"
+
+    monkeypatch.setattr(workbench.pipeline, "mix_session", real)
+    _change_stem(song, out)
+    again = mix_one(str(song), str(out), {})
+    assert again["status"] == "mixed", again
+    _assert_complete(out, again)                                       # the old export went with the old mix
+
+
 # -- the batch: arguments, summary ------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, code", [
@@ -339,6 +366,30 @@ def test_summary_table_lists_sessions_then_failures():
     assert "✗ broken one: Lead Vocal.wav is an MP3 file" in text
 
 
+def test_a_task_lost_to_dying_workers_is_a_failed_session():
+    from distributed.scheduler import KilledWorker
+
+    class Lost:
+        status = "error"
+
+        def exception(self):
+            return KilledWorker("mix_one-s-1", "tcp://127.0.0.1:1", "died")
+
+    summary = batch._collect(Lost(), "/songs/s")
+    assert summary["status"] == "failed" and summary["code"] == "worker_lost"
+    assert summary["session"] == "s" and "died repeatedly" in summary["reason"]
+
+
+def test_tune_malloc_only_acts_in_dask_workers(monkeypatch):
+    monkeypatch.setattr(batch, "_malloc_tuned", False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    batch._tune_malloc()
+    assert batch._malloc_tuned is False
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")                # what Dask's nanny sets
+    batch._tune_malloc()
+    assert batch._malloc_tuned is True
+
+
 # -- the batch on a local cluster -------------------------------------------------------------
 
 def test_batch_on_a_local_cluster_fails_one_then_resumes(tmp_path):
@@ -377,7 +428,7 @@ def test_batch_on_a_local_cluster_fails_one_then_resumes(tmp_path):
     assert json.loads((out / "summary.json").read_text())["counts"] == {"mixed": 0, "skipped": 3, "failed": 1}
 
     # A stem of Song B changes: only Song B is mixed again.
-    write_session(root / "Song B", ["Keys"], seconds=3.0, seed=9)
+    write_session(root / "Song B", ["Keys"], seconds=3.0, levels_db={"Keys": -2.0})
     third = run_batch(sessions, str(out), workers=1)
     assert [r["status"] for r in third] == ["skipped", "mixed", "skipped", "failed"]
     assert third[1]["reason"] == "stems changed: Keys.wav"
@@ -414,7 +465,7 @@ def cluster(tmp_path_factory):
         address = json.loads(scheduler_file.read_text())["address"]
         for i in range(2):
             start("worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
-                  "--name", f"worker-{i}")
+                  "--name", f"worker-{i}", "--local-directory", str(root / "scratch"))
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
 
@@ -426,14 +477,15 @@ def cluster(tmp_path_factory):
 
         yield SimpleNamespace(address=address, root=root, worker_pids=pids)
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        for group in (procs[1:], procs[:1]):  # the workers, then the scheduler
+            for p in group:
+                p.terminate()
+            for p in group:
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         for pid in worker_pids:  # worker processes the nannies started, should one outlive its nanny
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -497,7 +549,7 @@ def test_a_worker_killed_mid_batch_changes_nothing_in_the_results(tmp_path, clus
 
     root = tmp_path / "sessions"
     for i in range(4):
-        _session(root, f"long {i}", LONG, seconds=10.0, seed=i)
+        _session(root, f"long {i}", LONG, seconds=6.0, seed=i)
     out = tmp_path / "out"
     sessions = expand_sessions([str(root)])
     box: dict = {}
@@ -511,17 +563,20 @@ def test_a_worker_killed_mid_batch_changes_nothing_in_the_results(tmp_path, clus
     thread = threading.Thread(target=run)
     thread.start()
     with Client(cluster.address, timeout=30) as spy:
-        victim, staged, deadline = None, [], time.monotonic() + 90
+        victim, deadline = None, time.monotonic() + 90
         while victim is None and thread.is_alive() and time.monotonic() < deadline:
-            busy = spy.run(lambda dask_worker: (os.getpid(), len(dask_worker.state.executing)))
-            staged = sorted(p.name for p in out.glob(".*.part")) if out.exists() else []
-            running = [pid for pid, n in busy.values() if n]
-            if running and staged:
-                time.sleep(0.3)  # well inside the mix
-                victim = running[0]
-                os.kill(victim, signal.SIGKILL)
+            busy = spy.run(lambda dask_worker: (os.getpid(), [str(ts.key) for ts in dask_worker.state.executing]))
+            staged = [p.name for p in out.glob(".*.part")] if out.exists() else []
+            for pid, keys in busy.values():
+                # Keys are "mix_one-<session>-<run id>"; kill a worker whose session is being written.
+                names = [k.split("-", 1)[1].rsplit("-", 1)[0] for k in keys]
+                if any(p.startswith(f".{n}.") for n in names for p in staged):
+                    time.sleep(0.3)  # well inside the mix
+                    victim, victim_session = pid, names[0]
+                    os.kill(victim, signal.SIGKILL)
+                    break
             else:
-                time.sleep(0.02)
+                time.sleep(0.1)
         thread.join(timeout=180)
         assert victim is not None, "no task was seen running"
         assert not thread.is_alive() and "error" not in box, box.get("error")
@@ -536,6 +591,7 @@ def test_a_worker_killed_mid_batch_changes_nothing_in_the_results(tmp_path, clus
         run_ids.add(_assert_complete(out, r)["run_id"])
         assert r["lufs"] == pytest.approx(-14.0, abs=0.5)
     assert len(run_ids) == 1
+    assert read_manifest(out / victim_session)["pid"] != victim            # finished by another process
     assert _hidden(out) == []
     # The manifests are valid: every session is now skipped.
     assert all(mix_one(s, str(out), {})["status"] == "skipped" for s in sessions)

@@ -229,3 +229,39 @@ def test_meter_rejects_wrong_shapes():
         meter.push(np.zeros((1, 100), np.float32))
     with pytest.raises(ValueError, match="channels"):
         LoudnessMeter(0, SR)
+
+
+# -- agreement with libebur128's own gating ---------------------------------------------
+
+def _gating_signals(sr: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(21)
+    n = 40 * sr
+    steps = np.repeat(rng.uniform(-60, 0, 40), sr)[:n]           # a level per second
+    fast = np.repeat(rng.uniform(-50, 0, 400), sr // 10)[:n]      # a level per 100 ms
+    return {
+        "steps": rng.standard_normal((2, n)) * 10 ** (steps / 20) * 0.3,
+        "fast": rng.standard_normal((2, n)) * 10 ** (fast / 20) * 0.3,
+        "mostly quiet": rng.standard_normal((2, n)) * np.where(np.arange(n) < 2 * sr, 0.3, 1e-4),
+        "short": rng.standard_normal((2, int(2.5 * sr))) * 0.1,
+        "very short": rng.standard_normal((2, int(0.3 * sr))) * 0.1,
+    }
+
+
+@pytest.mark.parametrize("sr", [44100, 48000])
+def test_integrated_and_range_equal_libebur128(sr):
+    mode = ebu.MeasurementMode.MODE_I | ebu.MeasurementMode.MODE_LRA
+    for name, x in _gating_signals(sr).items():
+        x = x.astype(np.float32)
+        r = measure(x, sr)
+        ref = ebu.R128State(2, sr, mode)
+        ref.add_frames(np.ascontiguousarray(x.T).reshape(-1), x.shape[1])
+        assert r.integrated_lufs == pytest.approx(ebu.get_loudness_global(ref), abs=1e-6), name
+        assert r.loudness_range_lu == pytest.approx(ebu.get_loudness_range(ref), abs=1e-6), name
+
+
+def test_short_term_returns_to_minus_infinity_after_the_music_stops():
+    x = np.concatenate([sine(-6.0, 5.0), np.zeros((2, 5 * SR), np.float32)], axis=1)
+    r = measure(x, SR, frame_length=4096)
+    t = (np.arange(r.short_term_lufs.size) + 1) * 4096 / SR
+    assert np.all(np.isneginf(r.short_term_lufs[t > 8.2]))
+    assert np.all(np.isfinite(r.short_term_lufs[(t > 0.2) & (t < 7.9)]))

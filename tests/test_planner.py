@@ -78,15 +78,23 @@ def test_input_level_does_not_decide_the_balance(tmp_path, name, offset_db):
         assert pa.stems[stem].pan == pb.stems[stem].pan
 
 
-def test_mono_and_dual_mono_stereo_get_the_same_level(tmp_path):
+def test_mono_in_a_stereo_file_is_folded_and_mixes_like_mono(tmp_path):
+    import soundfile as sf
+
+    from workbench.pipeline import mix_session
+
     mono = write_session(tmp_path / "m", ["Kick", "Bass", "Keys", "Lead Vocal"])
     stereo = write_session(tmp_path / "s", ["Kick", "Bass", "Keys", "Lead Vocal"], stereo=("Keys",))
     _, am, pm = _plan(mono, tmp_path / "c1")
     _, ast, ps = _plan(stereo, tmp_path / "c2")
-    # BS.1770 counts both channels: the stereo copy measures +3 dB and gets 3 dB less gain,
-    # which the −3 dB pan law gives back to the mono one.
+    # BS.1770 counts both channels: the stereo copy measures +3 dB, its mono fold does not
     assert ast.stem("Keys").integrated_lufs - am.stem("Keys").integrated_lufs == pytest.approx(3.01, abs=0.1)
-    assert pm.stems["Keys"].gain_db - ps.stems["Keys"].gain_db == pytest.approx(3.01, abs=0.1)
+    assert ps.stems["Keys"].channels == 1 and "folded to mono" in ps.stems["Keys"].pan_reason
+    assert ps.stems["Keys"].gain_db == pytest.approx(pm.stems["Keys"].gain_db, abs=0.1)
+    assert ps.stems["Keys"].pan == pm.stems["Keys"].pan
+    xm, _ = sf.read(str(mix_session(mono, tmp_path / "om", cache_dir=tmp_path / "c1").audio_path))
+    xs, _ = sf.read(str(mix_session(stereo, tmp_path / "os", cache_dir=tmp_path / "c2").audio_path))
+    assert 10 * np.log10(np.mean((xm - xs) ** 2) / np.mean(xm ** 2)) < -30.0
 
 
 LEVELS = ("low", "medium", "high")

@@ -104,6 +104,10 @@ def atomic_path(dest: str | os.PathLike, *, inputs: tuple[Path, ...] = ()) -> "_
     return _AtomicWrite(Path(dest), inputs)
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 class _AtomicWrite:
     def __init__(self, dest: Path, inputs: tuple[Path, ...]) -> None:
         from .errors import WorkbenchError
@@ -131,6 +135,7 @@ class _AtomicWrite:
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self.tmp is not None
         if exc_type is None:
+            os.chmod(self.tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual mode
             os.replace(self.tmp, self.dest)
         else:
             self.tmp.unlink(missing_ok=True)

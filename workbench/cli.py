@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--ceiling", type=float, default=-1.0, help="true-peak ceiling in dBTP (default -1)")
     m.add_argument("--bit-depth", type=int, default=16, choices=(16, 24), help="output bit depth (default 16)")
     m.add_argument("--preview-seconds", type=float, default=30.0, help="preview length (default 30)")
+    m.add_argument("--project", choices=("dawproject", "als", "all"),
+                   help="also export a DAW project with the stems and every decision")
+    m.add_argument("--stems", action="store_true",
+                   help="also write the processed stems (after chain, gain and pan) and the reverb return")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
 
     b = sub.add_parser("batch", help="mix many sessions on a Dask cluster (local by default)",
@@ -113,7 +117,7 @@ def cmd_mix(args) -> int:
     result = mix_session(args.folder, args.out, settings=settings,
                          importance=_pairs(args.importance, "importance"),
                          category=_pairs(args.category, "category"), plan=args.plan, preview=args.preview,
-                         progress=bar)
+                         project=args.project, stems=args.stems, progress=bar)
     if bar:
         bar.close()
     r = result.render
@@ -121,7 +125,9 @@ def cmd_mix(args) -> int:
     print(f"{'Preview' if args.preview else 'Mix'} written: {result.audio_path}")
     print(f"  {r.integrated_lufs:.1f} LUFS integrated, true peak {r.true_peak_dbtp:.1f} dBTP, "
           f"{r.frames / result.plan.sample_rate:.1f} s, rendered in {r.seconds:.1f} s")
-    print(f"  plan:   {result.plan_path}\n  report: {result.report_path} (every decision with its reason)")
+    print(f"  plan:       {result.plan_path}\n  report:     {result.report_path} (every decision with its reason)")
+    for fmt, path in result.outputs.items():
+        print(f"  {fmt + ':':<11} {path}")
     if warnings:
         print(f"  {len(warnings)} warning(s) from the checks, repeated in the report:")
         for f in warnings:

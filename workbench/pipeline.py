@@ -65,7 +65,8 @@ def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str
 def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike, *,
                 settings: MixSettings | None = None, importance: Mapping[str, str] | None = None,
                 category: Mapping[str, str] | None = None, plan: MixPlan | str | os.PathLike | None = None,
-                preview: bool = False, cache_dir=None, progress: Progress | None = None) -> MixResult:
+                preview: bool = False, project: str | None = None, stems: bool = False, cache_dir=None,
+                progress: Progress | None = None) -> MixResult:
     """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
 
     Parameters
@@ -81,11 +82,20 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         Render this plan instead of deciding one (a hand-edited ``plan.json``).
     preview : bool
         Render only the automatically chosen preview section.
+    stems : bool
+        Also write the processed stems (each stem after its chain, gain and pan,
+        and the reverb return; 24-bit) into ``out_dir/stems/``.
+    project : {"dawproject", "als", "all"} or None
+        Also export the plan as a DAW project (``<folder>.dawproject`` and/or
+        ``<folder> Project/<folder>.als``) with the stems.
     progress : callable ``(stage, fraction)``, optional
     """
     from .mixing.render import render
 
     settings = settings or MixSettings()
+    if project not in (None, "dawproject", "als", "all"):
+        raise WorkbenchError("bad_argument", f"Unknown project format {project!r}.",
+                             "Use dawproject, als or all.")
     out = Path(out_dir)
     session, analysis = prepare(source, importance=importance, category=category, cache_dir=cache_dir,
                                 progress=progress)
@@ -107,6 +117,7 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     result = render(the_plan, session, audio_path,
                     section=(section.start_frame, section.frames) if section else None,
                     preroll_frames=section.preroll_frames if section else 0,
+                    stems_dir=out / "stems" if stems else None,
                     progress=(lambda done, total, stage: progress(f"render {stage}", done / max(total, 1)))
                     if progress else None)
 
@@ -118,7 +129,24 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     _check_not_input(report_path, inputs)
     with atomic_path(report_path, inputs=inputs) as tmp:
         tmp.write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
-    return MixResult(session, analysis, the_plan, result, audio_path, plan_path, report_path, section)
+    outputs: dict[str, Path] = {"stems": out / "stems"} if stems else {}
+    if project:
+        outputs.update(export_projects(the_plan, session, out, project))
+    return MixResult(session, analysis, the_plan, result, audio_path, plan_path, report_path, section, outputs)
+
+
+def export_projects(plan: MixPlan, session: Session, out_dir: Path, which: str = "all") -> dict[str, Path]:
+    """Write the plan as DAW projects into ``out_dir``; returns ``{format: path}``."""
+    from . import export
+    from .export.names import safe_name
+
+    title = safe_name(Path(session.folder).name or "mix")
+    out: dict[str, Path] = {}
+    if which in ("dawproject", "all"):
+        out["dawproject"] = export.dawproject(plan, session, Path(out_dir) / f"{title}.dawproject")
+    if which in ("als", "all"):
+        out["als"] = export.ableton(plan, session, Path(out_dir) / f"{title} Project" / f"{title}.als")
+    return out
 
 
 def _check_not_input(path: Path, inputs: tuple[Path, ...]) -> None:

@@ -263,6 +263,10 @@ def measure_stem(
     per_frame = sums.finish()
     activity = spectrum.activity_from_power(per_frame["ac"])
     band_power = spec_result.band_power
+    if not band_power.shape[1] == activity.size == loud.short_term_lufs.size:
+        raise RuntimeError(  # the three frame grids must be the one of spectrum.frame_length
+            f"frame grids disagree: band power {band_power.shape[1]}, activity {activity.size}, "
+            f"short-term {loud.short_term_lufs.size} frames")
     features = StemFeatures(
         file=path.name,
         name=name if name is not None else path.stem,
@@ -292,8 +296,9 @@ def blas_single_thread() -> Iterator[None]:
 
     The band sums and the true-peak interpolator are many small matrix
     products; with BLAS's own threads on top of the analysis' worker threads
-    the cores are oversubscribed, and on a busy 2-core machine one stem took
-    5.8 s instead of 1.5 s (measured; see ``benchmarks/results/analysis.md``).
+    the cores are oversubscribed: on a busy 2-core machine one 3-minute stem
+    took 5.8 s with OpenBLAS's default threads and 1.5 s with one (measured
+    while writing this module).
     Uses ``threadpoolctl`` (installed with librosa/scikit-learn) when present.
     The limit is process-wide while it lasts.
     """

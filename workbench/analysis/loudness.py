@@ -1,31 +1,40 @@
 """Loudness and peaks: ITU-R BS.1770-4, EBU R128, EBU Tech 3341 and 3342.
 
-Everything here is measured by libebur128 (through pyebur128, MIT), fed in
-streamed blocks so that a stem of any length needs constant memory:
+libebur128 (through pyebur128, MIT) does the per-sample work — the BS.1770-4
+K-weighting filter and the channel-weighted mean square of every 100 ms — fed
+in streamed blocks, so a stem of any length needs constant memory. Everything
+else is computed from those 100 ms hop energies, step by step as libebur128
+computes it (and tested to agree with ``get_loudness_global``,
+``get_loudness_range`` and ``get_loudness_shortterm`` to 1e-6 LU):
 
-- **integrated loudness** (LUFS): ITU-R BS.1770-4 §2 — K-weighting, mean square
-  over 400 ms blocks overlapping by 75 %, an absolute gate at −70 LUFS and a
-  relative gate 10 LU below the ungated loudness;
+- **integrated loudness** (LUFS): ITU-R BS.1770-4 §2.8 — mean square over
+  400 ms blocks overlapping by 75 % (4 hops), an absolute gate at −70 LUFS and
+  a relative gate 10 LU below the mean of the blocks above it;
 - **short-term loudness** (LUFS): EBU Tech 3341 §2.2 — the same measure over a
-  sliding 3 s window;
+  sliding 3 s window (30 hops);
 - **loudness range** (LU): EBU Tech 3342 — the spread (10th to 95th
-  percentile) of gated short-term loudness values;
+  percentile) of the short-term values, taken every second, above −70 LUFS and
+  above 20 LU under their mean;
 - **sample peak** (dBFS) and **true peak** (dBTP): ITU-R BS.1770-4 Annex 2 —
   the peak of the signal oversampled 4× (libebur128's polyphase interpolator).
 
+Letting libebur128 gate (its ``MODE_I | MODE_LRA``) re-sums 400 ms and 3 s of
+samples at every block, which doubled its cost; that work runs holding
+Python's GIL, so it also limited the analysis' threads.
+
 Short-term loudness over time
 -----------------------------
-The meter asks libebur128 for the loudness of every 100 ms hop (the hop of
-the BS.1770-4 gating blocks) and keeps those hop energies. The short-term
-loudness at the end of hop ``j`` is the mean of the last 30 hop energies
-(3 s), counting time before the start of the file as silence — exactly what
-``ebur128_loudness_shortterm`` returns at that moment, at a cost of 100 ms of
-samples per hop instead of 3 s. Given the analysis ``frame_length``, the
-series is reported on the analysis frame grid: the value for frame ``k`` is
-the short-term loudness of the 3 s that end at the last 100 ms hop boundary
-at or before the end of frame ``k`` (a causal meter reading, as on a
-loudness meter's display). When the analysis hop is 100 ms the two grids
-coincide.
+The short-term loudness at the end of hop ``j`` is the mean of the last 30
+hop energies (3 s), counting time before the start of the file as silence —
+exactly what ``ebur128_loudness_shortterm`` returns at that moment (except
+that readings below :data:`SILENCE_FLOOR_LUFS`, the filter ringing down into
+digital silence, are ``-inf``). Given the
+analysis ``frame_length``, the series is reported on the analysis frame grid:
+the value for frame ``k`` is the short-term loudness of the 3 s that end at
+the last 100 ms hop boundary at or before the end of frame ``k`` (a causal
+meter reading, as on a loudness meter's display). The hop is
+``sample_rate // 10`` samples (libebur128 rounds to nearest; the two differ
+only at rates that are not a multiple of 10 Hz, such as 11025 Hz).
 
 True peak in two passes
 -----------------------
@@ -68,7 +77,30 @@ SHORT_TERM_MS = 3000
 #: BS.1770-4 eq. 2: ``L = -0.691 + 10 log10(sum G_i z_i)``; the −0.691 dB
 #: offset cancels the K-filter's gain at 1 kHz.
 K_OFFSET_DB = -0.691
-_MODE = ebu.MeasurementMode.MODE_I | ebu.MeasurementMode.MODE_S | ebu.MeasurementMode.MODE_LRA
+#: BS.1770-4 §2.8 absolute gate (LUFS), also EBU Tech 3342's.
+ABSOLUTE_GATE_LUFS = -70.0
+#: BS.1770-4 §2.8 relative gate for integrated loudness (LU below the ungated level).
+RELATIVE_GATE_LU = -10.0
+#: EBU Tech 3342 relative gate for loudness range (LU).
+LRA_RELATIVE_GATE_LU = -20.0
+#: EBU Tech 3342 percentiles of the gated short-term distribution.
+LRA_LOW_PERCENTILE = 0.10
+LRA_HIGH_PERCENTILE = 0.95
+#: Short-term readings below this (LUFS) are reported as silence (``-inf``):
+#: after digital silence begins, the K-weighting filter's output decays
+#: exponentially and would read −300, −1000, ... LUFS. −150 is below the
+#: dither floor of 24-bit audio (≈ −141 dBFS) and spectrum.py's power floor.
+SILENCE_FLOOR_LUFS = -150.0
+#: Gating blocks: 400 ms = 4 hops (BS.1770-4 §2.8); LRA blocks: 3 s = 30 hops,
+#: one every 1 s (2 s overlap, as libebur128 and Tech 3342's "at least 2/3").
+BLOCK_HOPS = 4
+SHORT_TERM_HOPS = SHORT_TERM_MS // HOP_MS
+LRA_STEP_HOPS = 10
+
+# libebur128 only K-weights and buffers (momentary mode, 400 ms buffer); the
+# gating is done here from the 100 ms hop energies (see LoudnessMeter.finish):
+# this halves libebur128's per-sample work, which runs holding the GIL.
+_MODE = ebu.MeasurementMode.MODE_M
 
 
 def db_from_power(power: np.ndarray | float) -> np.ndarray | float:
@@ -221,7 +253,6 @@ class LoudnessMeter:
 
         Call :func:`true_peak` with ``frame_peak`` for the two-pass true peak.
         """
-        st = self._state
         peaks = list(self._peaks)
         if self.n_samples % self.frame_length:
             peaks.append(np.array([self._partial_peak], dtype=np.float32))
@@ -230,9 +261,10 @@ class LoudnessMeter:
         short_term = self._short_term()
         hop_s = (self.frame_length if self._on_frame_grid else self.hop) / self.sample_rate
         peak_db = db_from_amplitude(sample_peak)
+        energy = self._hop_energy()
         return LoudnessResult(
-            integrated_lufs=float(ebu.get_loudness_global(st)),
-            loudness_range_lu=float(ebu.get_loudness_range(st)),
+            integrated_lufs=integrated_from_hops(energy),
+            loudness_range_lu=loudness_range_from_hops(energy),
             short_term_lufs=short_term,
             short_term_hop_s=hop_s,
             sample_peak_dbfs=peak_db,
@@ -240,16 +272,18 @@ class LoudnessMeter:
             frame_peak=frame_peak,
         )
 
+    def _hop_energy(self) -> np.ndarray:
+        """Channel-weighted mean square of the K-weighted signal per 100 ms hop."""
+        return energy_from_lufs(np.asarray(self._hop_loudness, dtype=np.float64))
+
     def _short_term(self) -> np.ndarray:
-        """Short-term loudness from the 100 ms hop loudness values (see module doc)."""
-        hop_db = np.asarray(self._hop_loudness, dtype=np.float64)
-        energy = 10.0 ** ((hop_db - K_OFFSET_DB) / 10.0)     # −inf LUFS → 0
-        per_window = SHORT_TERM_MS // HOP_MS                  # 30 hops = 3 s
-        csum = np.concatenate([[0.0], np.cumsum(energy)])
-        j = np.arange(energy.size)
-        window_sum = csum[j + 1] - csum[np.maximum(j + 1 - per_window, 0)]
-        st_db = K_OFFSET_DB + db_from_power(np.maximum(window_sum, 0.0) / per_window)
-        st_db = np.asarray(st_db, dtype=np.float64)
+        """Short-term loudness from the 100 ms hop energies (see module doc)."""
+        energy = self._hop_energy()
+        # Time before the start counts as silence (libebur128's zeroed buffer).
+        padded = np.concatenate([np.zeros(SHORT_TERM_HOPS - 1), energy])
+        st_db = np.asarray(K_OFFSET_DB + db_from_power(_window_means(padded, SHORT_TERM_HOPS)),
+                           dtype=np.float64)
+        st_db[st_db < SILENCE_FLOOR_LUFS] = -np.inf
         if not self._on_frame_grid:
             return st_db.astype(np.float32)
         L = self.frame_length
@@ -260,6 +294,62 @@ class LoudnessMeter:
         ok = last_hop >= 0
         out[ok] = st_db[last_hop[ok]]
         return out
+
+
+def energy_from_lufs(lufs: np.ndarray | float) -> np.ndarray | float:
+    """Inverse of BS.1770-4 eq. 2: ``10 ** ((L + 0.691) / 10)`` (``-inf`` → 0)."""
+    return 10.0 ** ((np.asarray(lufs, dtype=np.float64) - K_OFFSET_DB) / 10.0)
+
+
+def _window_means(energy: np.ndarray, width: int) -> np.ndarray:
+    """Mean of every run of ``width`` consecutive values (summed directly, not by
+    differences of a cumulative sum, so silence after loud passages stays 0)."""
+    if energy.size < width:
+        return np.zeros(0)
+    return np.lib.stride_tricks.sliding_window_view(energy, width).mean(axis=1)
+
+
+def _lufs(energy: float) -> float:
+    return K_OFFSET_DB + 10.0 * math.log10(energy) if energy > 0 else -math.inf
+
+
+def integrated_from_hops(hop_energy: np.ndarray) -> float:
+    """Gated integrated loudness (LUFS) from 100 ms hop energies, ITU-R BS.1770-4 §2.8.
+
+    Gating blocks are 400 ms long (4 hops) with 75 % overlap; blocks below
+    the absolute gate (−70 LUFS) are dropped, then those below the relative
+    gate (10 LU under the mean of the rest); the loudness of the mean energy
+    of what remains is the answer. Step by step what libebur128's
+    ``ebur128_gated_loudness`` does (tested to agree with it).
+    """
+    blocks = _window_means(np.asarray(hop_energy, dtype=np.float64), BLOCK_HOPS)
+    blocks = blocks[blocks >= energy_from_lufs(ABSOLUTE_GATE_LUFS)]
+    if blocks.size == 0:
+        return -math.inf
+    relative = blocks.mean() * 10.0 ** (RELATIVE_GATE_LU / 10.0)
+    gated = blocks[blocks >= relative]
+    return _lufs(float(gated.mean())) if gated.size else -math.inf
+
+
+def loudness_range_from_hops(hop_energy: np.ndarray) -> float:
+    """Loudness range (LU) from 100 ms hop energies, EBU Tech 3342.
+
+    Short-term (3 s) energies every 1 s from the first full window; drop
+    those below −70 LUFS, then those below 20 LU under the mean of the rest;
+    LRA is the difference between the 95th and the 10th percentile of what
+    remains (nearest rank, as libebur128). 0 LU when nothing remains.
+    """
+    st = _window_means(np.asarray(hop_energy, dtype=np.float64), SHORT_TERM_HOPS)[::LRA_STEP_HOPS]
+    st = np.sort(st[st >= energy_from_lufs(ABSOLUTE_GATE_LUFS)])
+    if st.size == 0:
+        return 0.0
+    gated = st[st >= st.mean() * 10.0 ** (LRA_RELATIVE_GATE_LU / 10.0)]
+    if gated.size == 0:
+        return 0.0
+    n = gated.size - 1
+    high = gated[int(n * LRA_HIGH_PERCENTILE + 0.5)]
+    low = gated[int(n * LRA_LOW_PERCENTILE + 0.5)]
+    return _lufs(float(high)) - _lufs(float(low))
 
 
 def true_peak(

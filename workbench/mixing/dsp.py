@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 from scipy.ndimage import minimum_filter1d
-from scipy.signal import butter, firwin, lfilter, sosfilt
+from scipy.signal import butter, firwin, sosfilt
 
 #: Butterworth order for a slope: every order adds 6.02 dB per octave
 #: (20·log10(2) per order of the ``|H|² = 1 / (1 + (fc/f)^(2N))`` response).
@@ -276,34 +276,54 @@ class TruePeakDetector:
     For each input time ``t`` it reports the largest magnitude over all
     channels of the signal at ``t``, ``t + 1/4``, ``t + 2/4`` and ``t + 3/4``
     (sample periods), interpolated by the polyphase form of ``resample_poly``'s
-    filter; the sample itself is included, so the value is never below the
-    sample peak. The interpolator looks ``TRUE_PEAK_DELAY`` samples ahead, so
-    the first values come out that many samples after the input starts; feed
-    that many zeros at the end to get the last ones.
+    filter — the same values ``resample_poly(x, 4, 1)`` gives. Phase 0 of that
+    windowed sinc has a single non-zero tap (the centre, 1.0006), so it is the
+    sample itself; phases 1–3 are 20-tap FIRs run by ``np.convolve`` over the
+    block with 19 samples of history. The interpolator looks
+    ``TRUE_PEAK_DELAY`` samples ahead, so the first values come out that many
+    samples after the input starts; feed that many zeros at the end to get the
+    last ones.
     """
 
     delay = TRUE_PEAK_DELAY
 
     def __init__(self, channels: int) -> None:
-        self._phases = [_TP_FIR[k::OVERSAMPLING] for k in range(OVERSAMPLING)]
-        self._zi = [np.zeros((channels, p.size - 1)) for p in self._phases]
-        self._sample_peak = np.zeros(0)        # |x| of times not reported yet
+        self._phases = [_TP_FIR[k::OVERSAMPLING] for k in range(1, OVERSAMPLING)]
+        self._centre = float(_TP_FIR[_TP_HALF_LEN])
+        self._history = np.zeros((channels, max(p.size for p in self._phases) - 1))
+        self._sample_peak = np.zeros(0)        # phase 0 of times not reported yet
         self._to_skip = self.delay             # interpolator outputs before time 0
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """Push a ``(channels, n)`` block; returns the peaks now known (float64, 1-D)."""
         x = block.astype(np.float64)
-        interpolated = np.zeros(x.shape[1])
-        for k, h in enumerate(self._phases):
-            y, self._zi[k] = lfilter(h, 1.0, x, axis=-1, zi=self._zi[k])
-            np.maximum(interpolated, np.abs(y).max(axis=0), out=interpolated)
-        skip = min(self._to_skip, interpolated.size)
-        self._to_skip -= skip
-        interpolated = interpolated[skip:]
-        pending = np.concatenate([self._sample_peak, np.abs(x).max(axis=0)])
+        n_in = x.shape[1]
+        extended = np.concatenate([self._history, x], axis=1)
+        self._history = extended[:, extended.shape[1] - self._history.shape[1]:]
+        interpolated = np.zeros(n_in)
+        for h in self._phases:
+            skip = self._history.shape[1] - (h.size - 1)
+            for channel in extended:
+                np.maximum(interpolated, np.abs(np.convolve(channel[skip:], h, "valid")), out=interpolated)
+        first = min(self._to_skip, n_in)
+        self._to_skip -= first
+        interpolated = interpolated[first:]
+        pending = np.concatenate([self._sample_peak, self._centre * np.abs(x).max(axis=0)])
         n = interpolated.size
         self._sample_peak = pending[n:]
         return np.maximum(interpolated, pending[:n])
+
+
+class SamplePeakDetector:
+    """The per-sample peak over channels (no oversampling, no delay)."""
+
+    delay = 0
+
+    def __init__(self, channels: int) -> None:
+        self.channels = channels
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        return np.abs(block).max(axis=0).astype(np.float64)
 
 
 class LookaheadLimiter:
@@ -346,18 +366,21 @@ class LookaheadLimiter:
         The hold/attack window ``L``.
     release_ms : float
         Release time constant.
+    true_peak : bool
+        Detect 4×-oversampled peaks (default) or sample peaks only (cheaper:
+        for estimates of the loudness at another gain).
     """
 
     def __init__(self, ceiling_db: float, sample_rate: int, channels: int = 2, *,
-                 lookahead_ms: float = 5.0, release_ms: float = 100.0) -> None:
+                 lookahead_ms: float = 5.0, release_ms: float = 100.0, true_peak: bool = True) -> None:
         if lookahead_ms <= 0 or release_ms <= 0:
             raise ValueError(f"lookahead_ms and release_ms must be > 0, got {lookahead_ms}, {release_ms}")
         self.ceiling = db_to_amplitude(ceiling_db)
         self.channels = channels
         self.lookahead = max(1, int(round(lookahead_ms * sample_rate / 1000.0)))
-        self.latency = self.lookahead + TruePeakDetector.delay
+        self._detector = TruePeakDetector(channels) if true_peak else SamplePeakDetector(channels)
+        self.latency = self.lookahead + self._detector.delay
         self._log_a = -1.0 / (release_ms * sample_rate / 1000.0)
-        self._detector = TruePeakDetector(channels)
         L = self.lookahead
         self._audio = np.zeros((channels, 0), dtype=np.float32)   # from the next output time on
         self._need = np.ones(L)                                    # from (next output time − L) on

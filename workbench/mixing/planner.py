@@ -68,7 +68,8 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
     # folded to mono and panned as one. BS.1770 sums the channels' powers, so
     # its mono fold measures 3.01 dB less (10·log10 2).
     fold = [f.channels == 2 and f.stereo_correlation >= pan.FAKE_STEREO_CORRELATION for f in feats]
-    measured = [f.integrated_lufs - (10 * math.log10(2) if fold[i] else 0.0) for i, f in enumerate(feats)]
+    fold_db = [10 * math.log10(2) if fold[i] else 0.0 for i in range(n)]
+    measured = [f.integrated_lufs - fold_db[i] for i, f in enumerate(feats)]
 
     # 1. Loudness balance (input level never decides it).
     gains = gain.plan_gains([(names[i], cats[i], imps[i], measured[i]) for i in range(n)])
@@ -95,7 +96,7 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
         eqs[i].extend(cuts.get(nm, []))
 
     # 4. Compression from each stem's own loud level.
-    loud = [_loud_level(f) for f in feats]
+    loud = [None if _loud_level(f) is None else _loud_level(f) - fold_db[i] for i, f in enumerate(feats)]
     comps = [dynamics.compressor(cats[i], imps[i], loud[i], feats[i].crest_db, gain_db[i]) for i in range(n)]
 
     # 5. Panning, with the masking after EQ deciding who goes where.

@@ -1,0 +1,191 @@
+"""Benchmark: batch mixing throughput (sessions per minute) with 1 and 2 Dask workers.
+
+Run ``python benchmarks/bench_batch.py`` (``--quick`` for 4 sessions × 4 stems × 5 s).
+It
+
+1. writes ``--sessions`` seeded sessions (default 8) of ``--stems`` mono 16-bit stems
+   (default 6: kick, snare, hi-hat, bass, keys, lead vocal) × ``--seconds`` (default 20)
+   into a temporary folder, made with ``tests/synth.py``;
+2. times, ``--repeats`` times each (the median is reported),
+   - **in-process**: ``mix_session`` on each session in a loop, no Dask at all;
+   - **batch, 1 worker** and **batch, 2 workers**: ``run_batch`` on a local cluster
+     (worker processes with 1 thread each), wall time from the call to its return,
+     cluster start and stop included;
+   - **resume**: ``run_batch`` again on the finished output (every session skipped);
+   each run with an empty analysis cache and an empty output folder;
+3. prints a markdown report and writes it to ``benchmarks/results/batch.md``.
+
+Sessions per minute = sessions / wall time × 60. The "steady" rate counts only
+the time between the first and the last session to finish, which is what a long
+batch converges to (the local cluster's start and stop excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.synth import write_session  # noqa: E402  (seeded made-up stems)
+
+STEM_NAMES = ["Kick", "Snare", "Hi-Hat", "Bass", "Keys", "Lead Vocal", "Guitar", "Pad"]
+
+
+def make_sessions(folder: Path, n: int, stems: int, seconds: float) -> list[str]:
+    return [str(write_session(folder / f"song {i + 1:02d}", STEM_NAMES[:stems], seconds=seconds, seed=i))
+            for i in range(n)]
+
+
+def fresh(work: Path, name: str) -> tuple[Path, Path]:
+    """An empty output folder and an empty analysis cache (set for this process and the workers it spawns)."""
+    out, cache = work / name / "out", work / name / "cache"
+    shutil.rmtree(work / name, ignore_errors=True)
+    cache.mkdir(parents=True)
+    os.environ["WORKBENCH_CACHE_DIR"] = str(cache)
+    return out, cache
+
+
+def steady_rate(finished: list[float]) -> float:
+    """Sessions per minute between the first and the last session to finish (start-up excluded)."""
+    return (len(finished) - 1) / max(finished[-1] - finished[0], 1e-9) * 60
+
+
+def in_process(sessions: list[str], work: Path) -> tuple[float, float, float]:
+    """Wall time, steady rate and CPU time (all threads of this process) of a plain loop."""
+    from workbench.pipeline import mix_session
+
+    out, _ = fresh(work, "serial")
+    started, cpu, finished = time.perf_counter(), time.process_time(), []
+    for s in sessions:
+        mix_session(s, out / Path(s).name)
+        finished.append(time.perf_counter())
+    return time.perf_counter() - started, steady_rate(finished), time.process_time() - cpu
+
+
+def batch(sessions: list[str], work: Path, workers: int) -> tuple[float, float, float, list[dict], float]:
+    """Wall time and steady rate of a batch, wall time of a re-run (all skipped), summaries, workers' CPU time.
+
+    The CPU time (user + system) of the worker processes is read when the last session
+    reports, while they are still alive; it includes their start-up and warm-up imports.
+    """
+    import psutil
+
+    from workbench.batch import run_batch
+
+    out, _ = fresh(work, f"batch{workers}")
+    me, cpu, finished = psutil.Process(), {}, []
+
+    def progress(done: int, total: int, summary: dict) -> None:
+        finished.append(time.perf_counter())
+        if done == total:
+            cpu["workers"] = sum(sum(p.cpu_times()[:2]) for p in me.children(recursive=True))
+
+    started = time.perf_counter()
+    results = run_batch(sessions, str(out), workers=workers, progress=progress)
+    wall = time.perf_counter() - started
+    assert all(r["status"] == "mixed" for r in results), [r["reason"] for r in results]
+    started = time.perf_counter()
+    again = run_batch(sessions, str(out), workers=workers)
+    resume = time.perf_counter() - started
+    assert all(r["status"] == "skipped" for r in again)
+    return wall, steady_rate(finished), resume, results, cpu["workers"]
+
+
+def machine() -> str:
+    import dask
+    import distributed
+    import numpy
+    import pedalboard
+    import scipy
+
+    import workbench
+
+    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal:"))
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    return (f"- Machine: {os.cpu_count()} CPUs (`nproc` {len(os.sched_getaffinity(0))}), {cpu}, "
+            f"{mem_kib / 2**20:.1f} GiB RAM, {platform.system()} {platform.release()}\n"
+            f"- Versions: Python {platform.python_version()}, Mixing Workbench {workbench.__version__}, "
+            f"dask {dask.__version__}, distributed {distributed.__version__}, "
+            f"pedalboard {pedalboard.__version__}, numpy {numpy.__version__}, scipy {scipy.__version__}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, default=8)
+    p.add_argument("--stems", type=int, default=6, choices=range(1, len(STEM_NAMES) + 1))
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--quick", action="store_true", help="4 sessions × 4 stems × 5 s, 1 repeat")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "batch.md"))
+    args = p.parse_args()
+    if args.quick:
+        args.sessions, args.stems, args.seconds, args.repeats = 4, 4, 5.0, 1
+
+    load_before = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="bench_batch."))
+    try:
+        sessions = make_sessions(work / "sessions", args.sessions, args.stems, args.seconds)
+        rows = {}
+        serial = [in_process(sessions, work) for _ in range(args.repeats)]
+        rows["in-process loop (no Dask)"] = tuple(statistics.median(r[i] for r in serial) for i in range(2)) + \
+            (None, None, statistics.median(r[2] for r in serial))
+        for workers in (1, 2):
+            runs = [batch(sessions, work, workers) for _ in range(args.repeats)]
+            rows[f"batch, {workers} worker{'s' if workers > 1 else ''}"] = (
+                statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+                statistics.median(r[2] for r in runs),
+                statistics.median(s["seconds"] for r in runs for s in r[3]),
+                statistics.median(r[4] for r in runs))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    load_after = os.getloadavg()
+    n = args.sessions
+    base = rows["batch, 1 worker"]
+    lines = [
+        "# Batch mixing throughput", "",
+        f"{n} sessions × {args.stems} mono stems × {args.seconds:g} s (seeded, `tests/synth.py`), "
+        f"44.1 kHz 16-bit; median of {args.repeats} run(s), each with an empty analysis cache and output folder.",
+        "",
+        f"Command: `python benchmarks/bench_batch.py"
+        + (" --quick" if args.quick else
+           f" --sessions {n} --stems {args.stems} --seconds {args.seconds:g} --repeats {args.repeats}") + "`",
+        "", machine(),
+        f"- Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load_before)}; after: "
+        f"{', '.join(f'{x:.1f}' for x in load_after)} — anything above {os.cpu_count()} means other work "
+        "shared the CPUs during the run.", "",
+        "| run | wall (s) | sessions/min (wall) | steady sessions/min | vs 1 worker (steady) "
+        "| median s per session | CPU s per session | re-run, all skipped (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, (wall, steady, resume, per_session, cpu) in rows.items():
+        lines.append(
+            f"| {name} | {wall:.1f} | {n / wall * 60:.1f} | {steady:.1f} | {steady / base[1]:.2f}× "
+            f"| {'' if per_session is None else f'{per_session:.2f}'} | {cpu / n:.2f} "
+            f"| {'' if resume is None else f'{resume:.1f}'} |")
+    lines += ["", "*Wall* runs from the `run_batch` call to its return: local cluster start, worker warm-up "
+              "(imports), the mixes, `summary.csv`/`summary.json`, cluster stop. *Steady* counts the sessions "
+              "finished between the first and the last to finish, over that time: the rate a long batch "
+              "converges to, without start-up. *CPU s per session*: user + system time of the process(es) that "
+              "mixed (in-process: this process's threads; batch: the worker processes, including their "
+              "start-up and warm-up imports) divided by the number of sessions; unlike wall time it does not "
+              "grow when other programs share the CPUs.", ""]
+    text = "\n".join(lines)
+    print(text)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""The Voila dashboard, end to end, in a real browser (Debian's Chromium through Playwright).
+
+A Voila server is started on a free loopback port with the repository's
+``voila.json`` (tracebacks off, 200 MiB websocket messages) and a 1 MB upload
+cap for the test (``WORKBENCH_MAX_UPLOAD_MB``). The browser then does what a
+user does: pick the sample session, change an importance and a category,
+generate a preview (progress, then the players), render the full mix, download
+the mix and the DAWproject, then upload stems of its own — two WAVs, a text
+file named ``.wav`` and a file over the cap — and checks that the dashboard
+says what happened and keeps working. Screenshots of every step go to
+``test-artifacts/`` (with the server's log).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from .conftest import ROOT, tone
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+VOILA = Path(sys.executable).with_name("voila")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+#: Upload cap for the test server (MB): the sample-sized WAVs below are well under it, one file is over.
+TEST_UPLOAD_MB = 1
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the "
+                "dashboard's browser test", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voila exited with {proc.returncode}; see {ARTIFACTS / 'voila.log'}")
+        try:
+            http_status(url + "voila/files/nothing-here.png")   # any HTTP answer: the server is up
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"voila did not answer within {timeout_s:.0f} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM (Voila then shuts its kernels down cleanly), SIGKILL to its process group if it hangs."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = dict(os.environ, WORKBENCH_MAX_UPLOAD_MB=str(TEST_UPLOAD_MB),
+               WORKBENCH_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
+    log = open(ARTIFACTS / "voila.log", "w")
+    proc = subprocess.Popen([str(VOILA), "notebooks/dashboard.ipynb", "--no-browser", f"--port={port}",
+                             "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(url, proc)
+        yield url
+    finally:
+        stop(proc)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def stem_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("upload")
+    files = {}
+    for name, seconds, freq in (("Kick One.wav", 2.0, 60.0), ("Bass Line.wav", 2.0, 110.0),
+                                ("Big Pad.wav", 12.0, 440.0)):        # 12 s mono 16-bit: 1.06 MB > 1 MB
+        files[name] = folder / name
+        sf.write(str(files[name]), tone(seconds, freq).T, 44100, subtype="PCM_16")
+    files["notes.wav"] = folder / "notes.wav"
+    files["notes.wav"].write_text("These are my notes, not audio.\n")
+    return files
+
+
+class Steps:
+    """Screenshots at every step, numbered, in test-artifacts/."""
+
+    def __init__(self, page, prefix: str) -> None:
+        self.page, self.prefix, self.n = page, prefix, 0
+
+    def shot(self, name: str) -> None:
+        self.n += 1
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{self.n:02d}-{name}.png"), full_page=True)
+
+
+def stem_row(page, name: str):
+    return page.locator(".wb-stem-row").filter(has=page.locator(".wb-stem-name b", has_text=re.compile(f"^{name}$")))
+
+
+def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, stem_files, tmp_path):
+    t0 = time.monotonic()
+    page = browser.new_page(viewport={"width": 1280, "height": 2400}, accept_downloads=True)
+    steps = Steps(page, "dashboard")
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    try:
+        # 1. The page loads and shows the empty workbench.
+        page.goto(server, timeout=120_000)
+        page.wait_for_selector(".wb-app", timeout=120_000)
+        assert page.locator("button.wb-generate").is_disabled()
+        steps.shot("loaded")
+
+        # 2. The sample session: ten stems with their suggested categories and players.
+        page.click(".wb-sample")
+        page.wait_for_selector(".wb-stem-row >> nth=9", timeout=60_000)
+        page.wait_for_selector("audio.wb-stem-audio >> nth=9", state="attached", timeout=90_000)
+        assert page.locator(".wb-stem-row").count() == 10
+        piano = stem_row(page, "Piano")
+        assert piano.locator(".wb-category select").input_value() == "Keys"
+        assert re.search(r"Keys \(\d+%\)", piano.locator(".wb-auto-label").inner_text())
+        steps.shot("sample-session")
+
+        # 3. Change one importance and one category.
+        piano.locator(".wb-importance button", has_text="high").click()
+        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Piano')")
+        pad = stem_row(page, "Pad")
+        pad.locator(".wb-category select").select_option("Strings")
+        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Strings')")
+        assert "your choice" in pad.locator(".wb-auto-label").inner_text()
+        steps.shot("choices")
+
+        # 4. Generate the preview: the progress shows, then the players.
+        page.click(".wb-generate")
+        page.wait_for_function("() => /\\d+%/.test(document.querySelector('.wb-stage').innerText)", timeout=60_000)
+        steps.shot("preview-progress")
+        page.wait_for_selector("audio.wb-player-automix", state="attached", timeout=120_000)
+        page.wait_for_selector("audio.wb-player-no-reverb", state="attached", timeout=120_000)
+        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Preview ready')",
+                               timeout=60_000)
+        assert page.locator("audio.wb-player").count() == 6
+        assert page.locator("audio.wb-player-automix").get_attribute("src").startswith("blob:")
+        assert page.locator(".wb-decisions td.wb-where", has_text="Piano").count() > 0
+        steps.shot("preview")
+
+        # A change now marks the preview out of date.
+        stem_row(page, "Kick").locator(".wb-importance button", has_text="low").click()
+        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('out of date')")
+        assert page.locator(".wb-ab.wb-stale").count() == 1
+        steps.shot("preview-out-of-date")
+
+        # 5. Render the full mix; download the mix and the DAWproject.
+        page.click(".wb-render")
+        page.wait_for_selector(".wb-download-mix a.wb-link", timeout=180_000)
+        page.wait_for_selector(".wb-download-dawproject a.wb-link", timeout=60_000)
+        assert "Full mix ready" in page.inner_text(".wb-status")
+        steps.shot("full-mix")
+        with page.expect_download(timeout=60_000) as dl:
+            page.click(".wb-download-mix a.wb-link")
+        mix = tmp_path / "mix.wav"
+        dl.value.save_as(mix)
+        assert dl.value.suggested_filename == "mix.wav"
+        info = sf.info(str(mix))
+        assert (info.format, info.subtype, info.samplerate, info.channels) == ("WAV", "PCM_16", 44100, 2)
+        assert info.duration == pytest.approx(24.12, abs=0.05)
+        audio, _ = sf.read(str(mix), dtype="float32")
+        assert float(np.sqrt(np.mean(audio ** 2))) > 0.01          # far from silence (−40 dBFS RMS)
+        with page.expect_download(timeout=60_000) as dl:
+            page.click(".wb-download-dawproject a.wb-link")
+        project = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(project)
+        assert project.suffix == ".dawproject"
+        with zipfile.ZipFile(project) as z:
+            assert "project.xml" in z.namelist()
+            assert b"<Project" in z.read("project.xml")
+
+        # The download folder serves only what it offers.
+        href = page.get_attribute(".wb-download-mix a.wb-link", "href")
+        base = server.rstrip("/") + href.split("?", 1)[0].rsplit("/", 1)[0] + "/"
+        assert http_status(base + "mix.wav") == 200
+        assert http_status(base + ".owner") == 403
+        assert http_status(server + "voila/files/dashboard.ipynb") == 403
+
+        # 6. Upload two WAVs of our own: they replace the sample session.
+        with page.expect_file_chooser() as fc:
+            page.click(".wb-upload")
+        fc.value.set_files([str(stem_files["Kick One.wav"]), str(stem_files["Bass Line.wav"])])
+        page.wait_for_function("() => document.querySelectorAll('.wb-stem-row').length === 2", timeout=60_000)
+        assert stem_row(page, "Kick One").count() == 1 and stem_row(page, "Bass Line").count() == 1
+        assert "Added 2 file(s)" in page.inner_text(".wb-notices")
+        steps.shot("uploaded-two")
+
+        # 7. A text file named .wav: its own not_wav finding, the rest stays.
+        with page.expect_file_chooser() as fc:
+            page.click(".wb-upload")
+        fc.value.set_files([str(stem_files["notes.wav"])])
+        page.wait_for_function("() => document.querySelectorAll('.wb-stem-row').length === 3", timeout=60_000)
+        bad = stem_row(page, "notes")
+        assert bad.locator(".wb-badge-error", has_text="not wav").count() == 1
+        assert "cannot be mixed" in page.inner_text(".wb-status")
+        steps.shot("uploaded-not-wav")
+
+        # 8. A file over the cap: a clear message, nothing added.
+        with page.expect_file_chooser() as fc:
+            page.click(".wb-upload")
+        fc.value.set_files([str(stem_files["Big Pad.wav"])])
+        page.wait_for_function("() => document.querySelector('.wb-notices').innerText.includes('not added')",
+                               timeout=60_000)
+        notice = page.inner_text(".wb-notices")
+        assert "Big Pad.wav" in notice and f"limit of {TEST_UPLOAD_MB} MB per file" in notice
+        assert page.locator(".wb-stem-row").count() == 3
+        steps.shot("upload-too-large")
+
+        # 9. Still working: remove the bad stem and mix the two that are left.
+        bad.locator(".wb-remove").click()
+        page.wait_for_function("() => document.querySelectorAll('.wb-stem-row').length === 2", timeout=60_000)
+        page.wait_for_selector("button.wb-generate:not([disabled])", timeout=30_000)
+        page.click(".wb-generate")
+        page.wait_for_selector("audio.wb-player-automix", state="attached", timeout=120_000)
+        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Preview ready')",
+                               timeout=120_000)
+        steps.shot("uploads-mixed")
+        assert "Traceback" not in page.inner_text("body")
+        assert not page_errors, page_errors
+    except Exception:
+        steps.shot("failure")
+        raise
+    finally:
+        page.close()
+    elapsed = time.monotonic() - t0
+    print(f"dashboard browser test: {elapsed:.0f} s")

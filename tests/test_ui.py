@@ -1,0 +1,349 @@
+"""The widget classes of workbench.ui, without a browser.
+
+What matters here: the workbench says when its preview is out of date, the
+category and importance pickers accept only the known values (checked on the
+server, whatever a browser sends), uploaded files are stored under names we
+make and within our caps, and every text that reaches HTML is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import unquote
+
+import ipywidgets as W
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from traitlets import TraitError
+
+from workbench import WorkbenchError
+from workbench.categories import CATEGORY_NAMES
+from workbench.mixing.settings import MixSettings
+from workbench.session import IMPORTANCE_LEVELS
+from workbench.ui import (ABPlayers, DecisionTable, Downloads, FindingsPanel, MaskingView, StemTable, UploadLimits,
+                          Workbench, WorkFolder, sample_stems_dir, sanitise_upload_name, save_uploads)
+from workbench.ui.files import DOWNLOADS_DIRNAME, MB, InlineLinks, VoilaLinks
+from workbench.ui.views import decisions_html
+
+from .conftest import ROOT, SAMPLE_STEMS, tone
+
+FAST = MixSettings(preview_seconds=5.0)
+
+
+def wav_bytes(seconds: float = 1.0, freq_hz: float = 220.0) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    sf.write(buf, tone(seconds, freq_hz).T, 44100, subtype="PCM_16", format="WAV")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def sample_bench():
+    """One Workbench on the sample session with a 5 s preview (rendered once for the module)."""
+    wb = Workbench(SAMPLE_STEMS, background=False, settings=FAST, links="inline")
+    yield wb
+    wb.work.cleanup()
+
+
+# ------------------------------------------------------------------ the workbench on the sample session
+def test_sample_session_loads_with_suggestions_and_players(sample_bench):
+    wb = sample_bench
+    assert len(wb.stems.rows) == 10
+    piano = wb.stems.rows["07 Piano.wav"]
+    assert piano.category.value == "Keys"
+    assert "Keys (92%)" in piano.auto.value or re.search(r"Keys \(\d+%\)", piano.auto.value)
+    assert piano.importance.value in IMPORTANCE_LEVELS
+    assert all(isinstance(r.player_box.children[0], W.Audio) for r in wb.stems.rows.values())
+    wav = wb.stems.rows["01 Kick.wav"].player_box.children[0].value
+    info = sf.info(__import__("io").BytesIO(wav))
+    assert (info.samplerate, info.channels, info.subtype) == (22050, 1, "PCM_16")
+    assert info.duration <= 20.01
+    assert not wb.mix.generate.disabled
+
+
+def test_preview_is_out_of_date_after_any_change_until_regenerated(sample_bench):
+    wb = sample_bench
+    wb._on_generate()
+    assert set(wb.ab.players) == {"automix", "plain", "no-eq", "no-compression", "no-panning", "no-reverb"}
+    assert not wb.mix.stale and not wb.ab.stale
+    assert "Preview ready" in wb.mix.status.value
+    assert "preview" in wb.model.downloads and "plan" in wb.model.downloads
+
+    wb.stems.rows["07 Piano.wav"].importance.value = "high"
+    assert wb.mix.stale and wb.ab.stale
+    assert "out of date" in wb.mix.status.value
+    assert "wb-stale" in wb.mix.widget._dom_classes
+    assert wb.model.download_stale("preview")
+
+    wb._on_generate()
+    assert not wb.mix.stale and not wb.ab.stale
+    assert wb.model.plan.stems["Piano"].importance == "high"
+
+    wb.stems.rows["08 Pad.wav"].category.value = "Strings"      # a category change counts too
+    assert wb.mix.stale
+    assert "your choice" in wb.stems.rows["08 Pad.wav"].auto.value
+    assert wb.model.category == {"08 Pad.wav": "Strings"}
+
+
+def test_category_dropdown_offers_only_the_category_names(sample_bench):
+    for row in sample_bench.stems.rows.values():
+        assert tuple(row.category.options) == CATEGORY_NAMES
+        assert tuple(row.importance.options) == IMPORTANCE_LEVELS
+        with pytest.raises(TraitError):
+            row.category.value = "Kazoo"
+        with pytest.raises(TraitError):
+            row.importance.value = "urgent"
+
+
+def test_values_are_validated_on_the_server_whatever_the_browser_sends(sample_bench):
+    wb = sample_bench
+    row = wb.stems.rows["02 Snare.wav"]
+    before = (row.category.value, dict(wb.model.category), wb.model.version)
+    # A forged change event (as if the browser had sent a value outside the options).
+    wb.stems._on_value(row, "category", SimpleNamespace(old="Snare", new="<script>alert(1)</script>"))
+    assert (row.category.value, dict(wb.model.category), wb.model.version) == before
+    with pytest.raises(WorkbenchError) as e:
+        wb.model.set_category("Snare", "Kazoo")
+    assert e.value.code == "bad_category"
+    with pytest.raises(WorkbenchError) as e:
+        wb.model.set_importance("Snare", "loudest")
+    assert e.value.code == "bad_importance"
+    with pytest.raises(WorkbenchError):
+        wb.model.set_importance("../../etc/passwd", "high")
+    assert wb._on_stem_change("importance", "no such stem.wav", "high") is False
+    assert "No stem called" in wb.findings.notices.value
+
+
+def test_full_mix_offers_every_download(sample_bench, tmp_path):
+    wb = sample_bench
+    wb._on_render()
+    assert "Full mix ready" in wb.mix.status.value
+    files = wb.model.downloads
+    assert {"mix", "preview", "dawproject", "als", "plan", "report"} <= set(files)
+    info = sf.info(str(files["mix"]))
+    assert (info.subtype, info.samplerate, info.channels) == ("PCM_16", 44100, 2)
+    with zipfile.ZipFile(files["dawproject"]) as z:
+        assert "project.xml" in z.namelist()
+    with zipfile.ZipFile(files["als"]) as z:
+        assert any(n.endswith(".als") for n in z.namelist())
+    json.loads(files["plan"].read_text())
+    # Inline links: small files at once as data: URLs, large ones on request.
+    mix_row = wb.downloads.rows["plan"]
+    link = next(c for c in mix_row.children if isinstance(c, W.HTML) and "data:" in c.value)
+    assert "download='plan.json'" in link.value
+    big = wb.downloads.rows["dawproject"]
+    button = next(c for c in big.children if isinstance(c, W.Button))
+    button.click()
+    assert any(isinstance(c, W.HTML) and "data:application/octet-stream;base64," in c.value for c in big.children)
+
+
+def test_masking_and_spectrogram_views_draw(sample_bench):
+    wb = sample_bench
+    view = wb.masking
+    assert isinstance(view.heatmap.children[0], W.Image)
+    view.when.value = "after"
+    view.masker.value, view.target.value = "Bass", "Kick"
+    assert isinstance(view.over_time.children[0], W.Image)
+    spec = wb.spectrograms
+    spec.source.value = "Piano"
+    spec.draw()
+    assert len(spec.out.children) == 2 and all(isinstance(c, W.Image) for c in spec.out.children)
+
+
+# ------------------------------------------------------------------ uploads
+@pytest.mark.parametrize("sent, saved", [
+    ("../../etc/passwd", "passwd.wav"),
+    ("C:\\Users\\me\\Kick In.wav", "Kick In.wav"),
+    ("/abs/path/Snare.WAV", "Snare.wav"),
+    (".hidden.wav", "hidden.wav"),
+    ("..", "stem.wav"),
+    ("", "stem.wav"),
+    ("notes.txt", "notes.txt.wav"),
+    ("bad\x00name<>|.wav", "bad_name.wav"),
+    ("Gesang Lead äöü.wav", "Gesang Lead äöü.wav"),
+    ("x" * 300 + ".wav", "x" * 100 + ".wav"),
+])
+def test_sanitise_upload_name(sent, saved):
+    assert sanitise_upload_name(sent) == saved
+
+
+def test_sanitise_upload_name_deduplicates_case_insensitively():
+    assert sanitise_upload_name("Kick.WAV", taken=["kick.wav"]) == "Kick 2.wav"
+    assert sanitise_upload_name("kick.wav", taken=["Kick.wav", "kick 2.wav"]) == "kick 3.wav"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_sanitised_names_stay_inside_the_folder(name):
+    safe = sanitise_upload_name(name)
+    folder = Path("/srv/uploads")
+    assert safe.endswith(".wav") and len(safe) <= 104
+    assert "/" not in safe and "\\" not in safe and not safe.startswith(".")
+    assert all(ch.isprintable() for ch in safe)
+    assert (folder / safe).resolve().parent == folder
+
+
+def test_uploads_are_capped_with_a_message(tmp_path):
+    limits = UploadLimits(max_file_bytes=100_000, max_session_bytes=150_000, max_stems=3)
+    small, big = wav_bytes(0.5), wav_bytes(2.0)          # 44 kB and 176 kB
+    out = save_uploads([("a.wav", small), ("huge.wav", big), ("b.wav", small), ("c.wav", small),
+                        ("../d.wav", small)], tmp_path, limits)
+    assert [p.name for p in out.saved] == ["a.wav", "b.wav", "c.wav"]
+    assert "“huge.wav” was not added" in out.refused[0] and "limit of 100 kB per file" in out.refused[0]
+    assert "“d.wav” was not added" in out.refused[1]
+    assert "above the limit of 150 kB" in out.refused[1] or "at most 3 stems" in out.refused[1]
+    out2 = save_uploads([("e.wav", small)], tmp_path, limits)
+    assert not out2.saved and "at most 3 stems" in out2.refused[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.wav", "c.wav"]
+
+
+def test_upload_limits_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "1.5")
+    monkeypatch.setenv("WORKBENCH_MAX_SESSION_MB", "not a number")
+    monkeypatch.setenv("WORKBENCH_MAX_STEMS", "-4")
+    limits = UploadLimits.from_env()
+    assert limits.max_file_bytes == int(1.5 * MB)
+    assert limits.max_session_bytes == UploadLimits().max_session_bytes
+    assert limits.max_stems == 32
+
+
+def test_dashboard_uploads_show_findings_and_caps_and_keep_working(cache):
+    limits = UploadLimits(max_file_bytes=150_000, max_session_bytes=10 * MB, max_stems=32)
+    wb = Workbench(uploads=True, background=False, settings=FAST, limits=limits, links="inline")
+    try:
+        assert wb.mix.generate.disabled
+
+        def upload(*files):
+            wb._on_upload(SimpleNamespace(new=tuple({"name": n, "type": "audio/wav", "size": len(c),
+                                                     "content": memoryview(c)} for n, c in files)))
+
+        upload(("Kick.wav", wav_bytes(1.0, 60.0)), ("../../Bass.wav", wav_bytes(1.0, 110.0)))
+        assert sorted(wb.stems.rows) == ["Bass.wav", "Kick.wav"]
+        assert all(p.parent == wb.work.stems for p in wb.work.stems.iterdir())
+        assert "Added 2 file(s)" in wb.findings.notices.value
+        assert not wb.mix.generate.disabled
+
+        upload(('my <b>"notes"<b>.wav', b"just some text, not audio"))
+        bad = [f for f, r in wb.stems.rows.items() if "not wav" in r.findings.value]
+        assert len(bad) == 1 and '"notes"' not in wb.stems.rows[bad[0]].name.value
+        assert "wb-badge-error" in wb.stems.rows[bad[0]].findings.value
+        assert wb.mix.generate.disabled and "cannot be mixed" in wb.mix.status.value
+
+        upload(("Long Pad.wav", wav_bytes(3.0)))          # 265 kB > 150 kB
+        assert "“Long Pad.wav” was not added" in wb.findings.notices.value
+        assert "above the limit of 150 kB per file" in wb.findings.notices.value
+        assert len(wb.stems.rows) == 3
+
+        wb.stems.rows[bad[0]].remove.click()
+        assert sorted(wb.stems.rows) == ["Bass.wav", "Kick.wav"]
+        assert not wb.mix.generate.disabled
+        wb._on_generate()
+        assert "automix" in wb.ab.players and "Preview ready" in wb.mix.status.value
+    finally:
+        wb.work.cleanup()
+    assert not wb.work.path.exists()
+
+
+# ------------------------------------------------------------------ pieces
+def test_decision_table_escapes_every_cell():
+    plan = SimpleNamespace(decisions=lambda: [("<img src=x onerror=alert(1)>", "gain +1.0 dB", "a & b")],
+                           notes=["<script>"])
+    html = decisions_html(plan)
+    assert "<img" not in html and "&lt;img src=x" in html and "a &amp; b" in html and "&lt;script&gt;" in html
+    assert DecisionTable(plan).table.value == html
+
+
+def test_findings_panel_escapes_notices():
+    panel = FindingsPanel()
+    panel.notify("“<script>.wav” was not added", "warning")
+    assert "<script>" not in panel.notices.value and "&lt;script&gt;" in panel.notices.value
+
+
+def test_stem_table_reports_changes_and_reverts_refused_ones(make_wav):
+    from workbench import load_session
+
+    session = load_session([make_wav("Piano.wav"), make_wav("Track 7.wav")])
+    table = StemTable(session, players=False)
+    seen = []
+    table.on_change(lambda kind, file, value: seen.append((kind, file, value)) or value != "Brass")
+    row = table.rows["Piano.wav"]
+    row.category.value = "Synth"
+    row.category.value = "Brass"            # refused by the handler: back to Synth
+    assert row.category.value == "Synth"
+    row.importance.value = "high"
+    assert seen == [("category", "Piano.wav", "Synth"), ("category", "Piano.wav", "Brass"),
+                    ("importance", "Piano.wav", "high")]
+    assert table.rows["Track 7.wav"].category.value is None
+    assert "pick one" in table.rows["Track 7.wav"].auto.value
+    assert "generic name" in table.rows["Track 7.wav"].findings.value
+
+
+def test_inline_download_link_carries_the_file(tmp_path):
+    f = tmp_path / "plan.json"
+    f.write_text('{"a": 1}')
+    d = Downloads(links="inline")
+    d.update({"plan": f})
+    html = d.rows["plan"].children[0].value
+    import base64
+
+    url = re.search(r"href='([^']+)'", html).group(1)
+    assert url.startswith("data:application/json;base64,")
+    assert base64.b64decode(url.split(",", 1)[1]) == b'{"a": 1}'
+    assert InlineLinks(max_bytes=3).url(f) is None
+
+
+def test_served_links_match_the_voila_allowlist(tmp_path):
+    work = WorkFolder()
+    links = VoilaLinks(work, root=tmp_path, server_url="/base/")
+    assert work.out.parent == tmp_path / DOWNLOADS_DIRNAME and work.out.name == links.token
+    f = work.out / "sample stems Project.zip"
+    f.write_bytes(b"zip")
+    url = links.url(f)
+    assert url.startswith(f"/base/voila/files/{DOWNLOADS_DIRNAME}/{links.token}/sample%20stems%20Project.zip?v=")
+    relative = unquote(url.split("/voila/files/", 1)[1].split("?", 1)[0])
+    allow = json.loads((ROOT / "voila.json").read_text())["VoilaConfiguration"]["file_allowlist"]
+    assert any(re.fullmatch(p, relative, re.IGNORECASE) for p in allow)
+    for private in (f"{DOWNLOADS_DIRNAME}/{links.token}/.owner", "dashboard.ipynb", "../sample_stems/01 Kick.wav",
+                    f"{DOWNLOADS_DIRNAME}/short/mix.wav"):
+        assert not any(re.fullmatch(p, private, re.IGNORECASE) for p in allow), private
+    work.cleanup()
+    assert not work.path.exists() and not (tmp_path / DOWNLOADS_DIRNAME / links.token).exists()
+
+
+def test_voila_config_keeps_tracebacks_off_and_raises_the_message_size():
+    config = json.loads((ROOT / "voila.json").read_text())
+    assert config["VoilaConfiguration"]["show_tracebacks"] is False
+    assert config["Voila"]["tornado_settings"]["websocket_max_message_size"] >= UploadLimits().max_file_bytes + MB
+
+
+def test_work_folder_is_removed(tmp_path):
+    work = WorkFolder()
+    assert work.path.name.startswith("workbench-") and work.stems.is_dir()
+    work.cleanup()
+    assert not work.path.exists() and not work.alive
+
+
+def test_sample_stems_dir(monkeypatch, tmp_path):
+    assert sample_stems_dir() == SAMPLE_STEMS
+    (tmp_path / "x.wav").write_bytes(wav_bytes(0.1))
+    monkeypatch.setenv("WORKBENCH_SAMPLE_STEMS", str(tmp_path))
+    assert sample_stems_dir() == tmp_path
+
+
+def test_ab_players_and_masking_view_start_empty():
+    assert ABPlayers().grid.children == ()
+    assert MaskingView().analysis is None
+    assert np.isfinite(FAST.preview_seconds)

@@ -1,0 +1,346 @@
+"""The whole workbench in one widget: stems → choices → preview and A/B → full mix → downloads.
+
+:class:`Workbench` composes the components of :mod:`workbench.ui` around one
+:class:`~workbench.ui.model.WorkbenchModel`. Its parts follow the tutorial
+model of the jupyter-widgets project: a layout part (``_layout``), a wiring
+part (``_wire``) and callbacks (``_on_*``) that read the change, call the
+model, and set widgets.
+
+Long actions (loading, analysing, rendering) run in one worker thread so the
+page stays responsive; they report progress to the progress bar and never
+show a traceback: a problem the user can fix arrives as its message and fix
+(:class:`~workbench.errors.WorkbenchError`), anything else as a short note
+(the details go to the server log).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import ipywidgets as W
+
+from ..errors import WorkbenchError
+from ..mixing.settings import MixSettings
+from ..session import Session
+from .downloads import Downloads
+from .files import UploadLimits, WorkFolder
+from .mix import ABPlayers, MixPanel
+from .model import WorkbenchModel
+from .stems import FindingsPanel, StemTable
+from .style import esc, style_html
+from .views import DecisionTable, MaskingView, SpectrogramView
+
+log = logging.getLogger(__name__)
+
+#: Preview length in the dashboard (s): six A/B versions of 10 s are ~10 MB of audio for the browser.
+DASHBOARD_PREVIEW_S = 10.0
+
+
+class Workbench:
+    """Upload or pick stems, set categories and importances, preview with A/B, render, download.
+
+    Parameters
+    ----------
+    source : path-like, list of paths or Session, optional
+        Stems to load at once (a folder, files, or a loaded session).
+    uploads : bool
+        Show the upload button and the sample-session button (the dashboard).
+    settings : MixSettings, optional
+        Default: :class:`~workbench.mixing.settings.MixSettings` with a
+        ``preview_seconds`` of :data:`DASHBOARD_PREVIEW_S`.
+    limits : UploadLimits, optional
+        Upload caps (default from the environment, :meth:`UploadLimits.from_env`).
+    background : bool
+        Run long actions in a worker thread (``False``: in the calling thread,
+        for scripts and tests).
+    links : {"auto", "served", "inline"}
+        How download links work (see :mod:`workbench.ui.downloads`).
+
+    Examples
+    --------
+    >>> from workbench.ui import Workbench                          # doctest: +SKIP
+    >>> Workbench("sample_stems")                                   # doctest: +SKIP
+    """
+
+    def __init__(self, source: str | Path | list | Session | None = None, *, uploads: bool = False,
+                 settings: MixSettings | None = None, limits: UploadLimits | None = None,
+                 background: bool = True, links: str = "auto") -> None:
+        self.work = WorkFolder()
+        self.model = WorkbenchModel(self.work, settings=settings or MixSettings(preview_seconds=DASHBOARD_PREVIEW_S),
+                                    limits=limits)
+        self.background = background
+        self.uploads = uploads
+        self._idle = threading.Event()
+        self._idle.set()
+        self._layout(links)
+        self._wire()
+        if source is not None:
+            self.load(source)
+
+    @classmethod
+    def dashboard(cls, **kwargs) -> "Workbench":
+        """The dashboard: upload or pick the sample session; served downloads under Voila.
+
+        As the last line of a notebook cell (``Workbench.dashboard()``) it shows itself.
+        """
+        return cls(uploads=True, **kwargs)
+
+    # ================================================================ layout
+    def _layout(self, links: str) -> None:
+        self.stems = StemTable(removable=self.uploads, players=False)
+        self.findings = FindingsPanel()
+        self.mix = MixPanel()
+        self.ab = ABPlayers()
+        self.decisions = DecisionTable()
+        self.masking = MaskingView()
+        self.spectrograms = SpectrogramView()
+        self.downloads = Downloads(links, self.work)
+
+        head = W.HTML(style_html() + "<h2>Mixing Workbench</h2><div class='wb-sub'>Check your stems, say what "
+                      "each one is and how important it is, listen to the automatic mix and every decision "
+                      "in it, then download the mix and a project for your DAW.</div>")
+        head.add_class("wb-header")
+        source_row = []
+        if self.uploads:
+            self.upload = W.FileUpload(accept=".wav", multiple=True, description="Upload WAV stems",
+                                       layout=W.Layout(width="200px"))
+            self.upload.add_class("wb-upload")
+            self.sample = W.Button(description="Use the sample session", icon="music",
+                                   tooltip="Ten stems of a short demo song, unmixed on purpose",
+                                   layout=W.Layout(width="220px"))
+            self.sample.add_class("wb-sample")
+            limits = self.model.limits
+            hint = W.HTML(f"<div class='wb-hint'>WAV files, {esc(limits.describe())}. Upload more in "
+                          f"several goes if you like; files are kept only for this session.</div>",
+                          layout=W.Layout(flex="1 1 auto", margin="0 0 0 12px"))
+            source_row = [W.HBox([self.upload, self.sample, hint], layout=W.Layout(align_items="center"))]
+        self.look = W.Tab(children=[self.decisions.widget, self.masking.widget, self.spectrograms.widget],
+                          titles=["Decisions and reasons", "Masking", "Spectrograms"])
+        self.look.add_class("wb-look")
+
+        def section(title: str, *children) -> list:
+            h = W.HTML(f"<h3 class='wb-h'>{esc(title)}</h3>")
+            return [h, *children]
+
+        self.widget = W.VBox([head, *source_row, self.findings.widget,
+                              *section("1 · Stems", self.stems.widget),
+                              *section("2 · Mix and listen", self.mix.widget, self.ab.widget),
+                              *section("3 · Download", self.downloads.widget),
+                              *section("4 · Look closer", self.look)])
+        self.widget.add_class("wb-app")
+
+    # ================================================================ wiring
+    def _wire(self) -> None:
+        self.stems.on_change(self._on_stem_change)
+        self.mix.on_generate(self._on_generate)
+        self.mix.on_render(self._on_render)
+        if self.uploads:
+            self.upload.observe(self._on_upload, names="value")
+            self.sample.on_click(lambda _b: self._on_sample())
+
+    # ================================================================ public
+    def load(self, source) -> None:
+        """Load stems (folder, files or Session) and show them."""
+        self._run("Loading the stems", lambda progress: self._load(lambda: self.model.load(source), progress))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the current action has finished; ``False`` on timeout."""
+        return self._idle.wait(timeout)
+
+    @property
+    def busy(self) -> bool:
+        return not self._idle.is_set()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # ================================================================ callbacks
+    def _on_sample(self) -> None:
+        self.findings.clear_notices()
+        self._run("Loading the sample session", lambda progress: self._load(self.model.load_sample, progress))
+
+    def _on_upload(self, change) -> None:
+        entries = change.new or ()
+        if not entries:
+            return
+        files = []
+        for e in entries:               # the browser may send anything: keep only well-formed entries
+            try:
+                name, content = e["name"], e["content"]
+                if not isinstance(name, str) or not isinstance(content, (bytes, bytearray, memoryview)):
+                    raise TypeError
+            except (KeyError, TypeError):
+                continue
+            files.append((name, bytes(content)))
+        try:
+            self.upload.value = ()      # free the upload's memory; the bytes are ours now
+        except Exception:
+            pass
+        self.findings.clear_notices()
+
+        def job(progress):
+            outcome = self.model.add_uploads(files)
+            self._load(lambda: self.model.base, progress)
+            messages = list(outcome.refused)
+            kind = "warning" if messages else "ok"
+            if outcome.saved:
+                names = ", ".join(p.name for p in outcome.saved)
+                messages.insert(0, f"Added {len(outcome.saved)} file(s): {names}.")
+            self.findings.notify(messages, kind)
+
+        self._run("Saving the uploaded files", job)
+
+    def _on_stem_change(self, kind: str, file: str, value: str) -> bool:
+        """A category, importance or remove from the stem table: validate and apply through the model."""
+        try:
+            if kind == "remove":
+                if self.busy:
+                    self.findings.notify("Wait until the current action has finished, then remove the stem.")
+                    return False
+                self._run("Removing the stem", lambda progress: self._load(
+                    lambda: (self.model.remove_upload(file), self.model.base)[1], progress))
+                return True
+            if kind == "category":
+                changed = self.model.set_category(file, value)
+            elif kind == "importance":
+                changed = self.model.set_importance(file, value)
+            else:
+                return False
+        except WorkbenchError as e:
+            self.findings.notify(f"{e.message} {e.fix}", "error")
+            return False
+        if changed:
+            stem = self.model.base.stem(file)
+            self._choice_changed(f"you set {stem.name} to {value}")
+        return True
+
+    def _choice_changed(self, reason: str) -> None:
+        if self.model.preview_version is not None or self.model.plan is not None:
+            self.mix.mark_stale(reason)
+            self.ab.mark_stale()
+            self.decisions.mark_stale(True)
+        else:
+            self.mix.set_status(f"Noted: {reason}. Press Generate preview to hear the mix.", "info")
+        self._show_downloads()
+
+    def _on_generate(self) -> None:
+        self.findings.clear_notices()
+        self.ab.clear(None, pending=True)
+
+        def job(progress):
+            self.model.make_previews(progress, on_done=self._on_variant)
+            return "preview"
+
+        self._run("Generating the preview", job, done=self._after_preview)
+
+    def _on_variant(self, variant, result) -> None:
+        """One A/B version is ready (worker thread): show its player now."""
+        if variant.key == "automix":
+            self.ab.set_section(self.model.section)
+            self.decisions.update(self.model.plan)
+            self._show_downloads()
+        self.ab.add(variant, result)
+
+    def _after_preview(self) -> None:
+        m = self.model
+        self.masking.update(m.analysis, m.plan)
+        self.spectrograms.update(m.plan_session, m.plan, m.section, m.previews)
+        if m.preview_stale:
+            self.mix.mark_stale("you changed a setting while it was rendering")
+            self.ab.mark_stale()
+        else:
+            self.mix.mark_fresh()
+            self.ab.mark_fresh()
+            self.decisions.mark_stale(False)
+            self.mix.set_status(f"Preview ready: {m.section.seconds:.0f} s from {m.section.start_s:.1f} s. "
+                                "Listen to the A/B versions below, change what you like, or render the full mix.",
+                                "ok")
+
+    def _on_render(self) -> None:
+        self.findings.clear_notices()
+        self._run("Rendering the full mix", lambda progress: self.model.render_mix(progress),
+                  done=self._after_render)
+
+    def _after_render(self) -> None:
+        m = self.model
+        r = m.mix.render
+        self.decisions.update(m.plan, stale=m.mix_stale)
+        self.masking.update(m.analysis, m.plan)
+        self._show_downloads()
+        notes = " ".join(getattr(r, "notes", ()) or ())
+        if m.preview_stale:
+            self.mix.mark_stale()
+            self.ab.mark_stale()
+            notes += " The preview above is older than your last change: Generate preview to hear it."
+        self.mix.set_status(f"Full mix ready: {r.frames / m.plan.sample_rate:.1f} s, {r.integrated_lufs:.1f} LUFS, "
+                            f"true peak {r.true_peak_dbtp:.1f} dBTP. Download it below. {notes}".strip(), "ok")
+
+    # ================================================================ helpers
+    def _load(self, loader: Callable[[], Session | None], progress) -> None:
+        """Load through ``loader`` (worker thread), then show the stems and their players."""
+        session = loader()
+        self.stems.removable = self.uploads and self.model.source_kind == "upload"
+        self.stems.show(session)
+        self.findings.show(session)
+        self.ab.clear(None, pending=False)
+        self.decisions.update(None)
+        self.masking.update(None)
+        self.spectrograms.update(session)
+        self._show_downloads()
+        self.mix.mark_fresh()
+        if session is None:
+            self.mix.set_status("Load stems to start.")
+            return
+        self.mix.set_status("Stems loaded. Check the categories and importances, then press Generate preview."
+                            if session.can_mix else
+                            "Some stems cannot be mixed (red badges): fix or remove them first.",
+                            "info" if session.can_mix else "error")
+        n = len(session.stems)
+        for i, stem in enumerate(session.stems):
+            progress(f"Preparing the players ({i + 1}/{n})", (i + 1) / n)
+            self.stems.set_player(stem.file, self.model.excerpt(stem))
+
+    def _show_downloads(self) -> None:
+        m = self.model
+        self.downloads.update(m.downloads, {k: m.download_stale(k) for k in m.downloads})
+
+    def _run(self, what: str, fn: Callable, done: Callable[[], None] | None = None) -> None:
+        """Run ``fn(progress)`` (in the worker thread when ``background``), reporting to the mix panel."""
+        if self.busy:
+            self.findings.notify("Still working on the previous action: wait for it to finish.")
+            return
+        self._idle.clear()
+        self.mix.set_enabled(False)
+        if self.uploads:
+            self.sample.disabled = True
+            self.upload.disabled = True
+        self.mix.start(what)
+
+        def job() -> None:
+            ok = False
+            try:
+                fn(self.mix.report)
+                ok = True
+                if done is not None:
+                    done()
+            except WorkbenchError as e:
+                self.mix.set_status(f"{e.message} {e.fix}".strip(), "error")
+            except Exception as e:       # never a traceback in the page
+                log.exception("%s failed", what)
+                self.mix.set_status(f"{what} failed unexpectedly ({type(e).__name__}). The details are in the "
+                                    "server log.", "error")
+            finally:
+                self.mix.finish(ok)
+                self.mix.set_enabled(self.model.base is not None and self.model.base.can_mix)
+                if self.uploads:
+                    self.sample.disabled = False
+                    self.upload.disabled = False
+                self._idle.set()
+
+        if self.background:
+            threading.Thread(target=job, name="workbench-job", daemon=True).start()
+        else:
+            job()

@@ -1,0 +1,89 @@
+"""Look of the workbench widgets: one style sheet and small HTML helpers.
+
+Every text that reaches an HTML widget goes through :func:`esc` — stem names
+come from file names, and file names come from users.
+"""
+
+from __future__ import annotations
+
+import html
+
+#: CSS for the ``wb-*`` classes the widgets carry (also the test selectors).
+CSS = """
+.wb-app { font-size: 14px; max-width: 1180px; }
+.wb-app .widget-html-content { line-height: 1.4; }
+.wb-look .lm-TabBar-tab { flex: 0 1 190px !important; max-width: 190px !important; }
+.wb-app h2 { margin: 4px 0 0 0; font-size: 22px; }
+.wb-app h3.wb-h { margin: 14px 0 4px 0; font-size: 16px; border-bottom: 1px solid #ddd; padding-bottom: 2px; }
+.wb-sub { color: #555; margin: 2px 0 6px 0; }
+.wb-meta { color: #666; font-size: 12px; }
+.wb-hint { color: #555; font-size: 12px; line-height: 1.35; }
+.wb-badge { display: inline-block; padding: 0 7px; margin: 1px 3px 1px 0; border-radius: 9px;
+            font-size: 11.5px; line-height: 18px; cursor: help; white-space: nowrap; }
+.wb-badge-error { background: #c62828; color: #fff; }
+.wb-badge-warning { background: #f2b01e; color: #222; }
+.wb-badge-note { background: #9e9e9e; color: #fff; }
+.wb-badge-ok { background: #e6f2e6; color: #2e7d32; }
+.wb-findings details summary { cursor: pointer; list-style: none; }
+.wb-findings details summary::-webkit-details-marker { display: none; }
+.wb-findings details[open] summary { margin-bottom: 3px; }
+.wb-fix { font-size: 12px; color: #333; margin: 2px 0 4px 0; line-height: 1.3; }
+.wb-fix b { text-transform: capitalize; }
+.wb-stem-row { border-bottom: 1px solid #eee; padding: 3px 0; align-items: center; }
+.wb-stem-head { border-bottom: 2px solid #ccc; font-weight: 600; color: #444; }
+.wb-auto { font-size: 12px; color: #555; }
+.wb-auto-user { color: #1565c0; }
+.wb-status { min-height: 22px; }
+.wb-status .wb-ok { color: #2e7d32; }
+.wb-status .wb-warn { color: #8a5a00; }
+.wb-status .wb-err { color: #c62828; }
+.wb-notices .wb-notice { background: #fff4e0; border-left: 4px solid #f2b01e; padding: 4px 8px; margin: 3px 0; }
+.wb-notices .wb-notice-error { background: #fdecea; border-left-color: #c62828; }
+.wb-notices .wb-notice-ok { background: #e8f5e9; border-left-color: #2e7d32; }
+.wb-stale-banner { background: #fff4e0; border-left: 4px solid #f2b01e; padding: 4px 8px; margin: 4px 0; }
+.wb-card { border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; margin: 0 8px 8px 0; }
+.wb-card-title { font-weight: 600; }
+.wb-card .wb-meta { min-height: 32px; }
+.wb-ab.wb-stale .wb-card { opacity: 0.55; }
+.wb-decisions-table { max-height: 560px; overflow-y: auto; }
+table.wb-decisions { border-collapse: collapse; font-size: 12.5px; width: 100%; }
+table.wb-decisions th { text-align: left; background: #f3f3f3; padding: 3px 6px; position: sticky; top: 0; }
+table.wb-decisions td { padding: 2px 6px; border-bottom: 1px solid #eee; vertical-align: top; }
+table.wb-decisions td.wb-where { font-weight: 600; white-space: nowrap; }
+table.wb-decisions td.wb-what { white-space: nowrap; }
+.wb-downloads td { padding: 2px 8px 2px 0; }
+.wb-downloads a.wb-link { display: inline-block; font-weight: 600; padding: 2px 10px; border: 1px solid #1565c0;
+                          border-radius: 4px; color: #1565c0; text-decoration: none; max-width: 270px;
+                          overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: middle; }
+.wb-downloads a.wb-link:hover { background: #e3f2fd; }
+.wb-downloads .wb-stale-note { color: #8a5a00; font-size: 12px; }
+"""
+
+
+def esc(text) -> str:
+    """HTML-escape any value (quotes too, for attributes)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def style_html() -> str:
+    return f"<style>{CSS}</style>"
+
+
+def badge(severity: str, label: str, title: str = "") -> str:
+    """A coloured finding badge; ``title`` becomes its tooltip."""
+    kind = severity if severity in ("error", "warning", "note", "ok") else "note"
+    return f'<span class="wb-badge wb-badge-{kind}" title="{esc(title)}">{esc(label)}</span>'
+
+
+def findings_html(findings, *, empty: str = "") -> str:
+    """Badges for a stem's findings, in a ``<details>`` that opens to show each fix."""
+    findings = list(findings)
+    if not findings:
+        return badge("ok", empty, "No problems found") if empty else ""
+    order = {"error": 0, "warning": 1, "note": 2}
+    findings.sort(key=lambda f: order.get(f.severity, 3))
+    badges = "".join(badge(f.severity, f.code.replace("_", " "), f"{f.message} Fix: {f.fix}") for f in findings)
+    fixes = "".join(f'<div class="wb-fix"><b>{esc(f.severity)}</b>: {esc(f.message)} '
+                    f'<i>Fix:</i> {esc(f.fix)}</div>' for f in findings)
+    return (f'<div class="wb-findings"><details><summary title="Click for the details and fixes">'
+            f'{badges}</summary>{fixes}</details></div>')
