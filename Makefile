@@ -30,3 +30,9 @@ sample-stems: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The Voila dashboard on http://127.0.0.1:8866/ (voila.json in this folder: 200 MiB uploads, no tracebacks).
+.PHONY: dashboard
+dashboard: $(STAMP)
+	@echo "Mixing Workbench dashboard: http://127.0.0.1:8866/  (Ctrl-C stops it)"
+	$(BIN)/voila notebooks/dashboard.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1 --Voila.port_retries=0

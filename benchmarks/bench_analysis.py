@@ -235,6 +235,8 @@ def child_main(args: argparse.Namespace) -> None:
     session = load_session(folder, check_audio=False)
     if what == "analyse":
         analyse(session, cache=False)
+    elif what == "analyse+masking":
+        analyse(session, cache=False).masking
     else:
         baseline([s.path for s in session.mixable_stems])
 
@@ -289,6 +291,7 @@ def main() -> None:
         two_wall, two_cpu = best_of(2, cold)
         proc_wall, _ = best_of(2, process_pool, paths)
         t_hit, again = timed(analyse, session, cache_dir=cache / "run0")
+        mask_wall, mask_cpu = best_of(2, lambda: analyse(session, cache_dir=cache / "run0").masking)
         result = analyse(session, cache=False)
         shutil.rmtree(cache / "run0" / "files", ignore_errors=True)  # forget the stat memo
         t_hash, _ = timed(analyse, session, cache_dir=cache / "run0")
@@ -312,11 +315,16 @@ def main() -> None:
              f"({one_wall / proc_wall:.2f}× over 1 thread)"),
             ("`analyse()` again, cache hit", f"{t_hit * 1000:.0f} ms"),
             ("cache hit with the stat memo removed (re-hash every file)", f"{t_hash * 1000:.0f} ms"),
+            ("cache hit + first read of `.masking` (16×16 masking, masking.py)",
+             f"{mask_wall:.2f} s (CPU {mask_cpu:.2f} s)"),
             ("analysis throughput (audio time / wall time)", f"{audio_s / two_wall:.0f}× real time"),
             ("true peak − sample peak over the stems (dB)", f"{min(tp):.2f} … {max(tp):.2f}"),
             ("load average (1 min) before / after the timings", f"{load_before[0]:.1f} / {load_after[0]:.1f}"),
         ]
         part_rows = [(k, f"{v:.3f} s" if not k.startswith("frames") else f"{v:.0%}") for k, v in parts.items()]
+        keys = list(parts)
+        read_s, meter_s, bands_s, tp_s = (parts[keys[0]], parts[keys[1]], parts[keys[2]], parts[keys[4]])
+        per_stem_samples = minutes * 60 * SR
 
         # Peak memory: 3 and 10 minute sessions, each in its own child process.
         mem_minutes = [0.5, 1.0] if args.quick else [3.0, 10.0]
@@ -325,10 +333,12 @@ def main() -> None:
             make_session(folder, minutes=m, n_stems=n_stems)
             read_mib = peak_rss_mib("read", folder)
             an_mib = peak_rss_mib("analyse", folder)
+            mask_mib = peak_rss_mib("analyse+masking", folder)
             frames = int(np.ceil(m * 60 * SR / 4096))
             per_frame_mib = n_stems * frames * (40 * 4 + 4 + 1) / 2**20
-            rows.append((f"peak RSS, {n_stems} stems × {m:g} min: read+sum / `analyse()`",
-                         f"{read_mib:.0f} MiB / {an_mib:.0f} MiB "
+            rows.append((f"peak RSS, {n_stems} stems × {m:g} min: read+sum / `analyse()` / "
+                         f"`analyse().masking`",
+                         f"{read_mib:.0f} / {an_mib:.0f} / {mask_mib:.0f} MiB "
                          f"(per-frame arrays ≈ {per_frame_mib:.1f} MiB)"))
             shutil.rmtree(folder)
     finally:
@@ -345,8 +355,25 @@ def main() -> None:
         f"`python benchmarks/bench_analysis.py{' --quick' if args.quick else ''}` — {env}; "
         f"generating the test session took {t_gen:.1f} s.", "",
         *table, "",
-        f"Where the time of one {minutes:g}-minute stem goes (the bass stem, `{paths[3].name}`):", "",
+        f"Where the time of one {minutes:g}-minute stem goes (`{paths[3].name}`, a sustained stem: "
+        "the worst case for the true-peak pass, which oversamples every frame within 5.4 dB of the "
+        "stem's sample peak):", "",
         *parts_table, "",
+        "Reading the numbers:", "",
+        f"- Reading a 16-bit WAV into float32 costs ~{read_s * 1e9 / per_stem_samples:.0f} ns per "
+        "stereo sample frame; every per-sample computation the analysis must do costs more than "
+        f"that on its own: K-weighting ({meter_s / read_s:.1f}× the read), the STFT band power "
+        f"({bands_s / read_s:.1f}×), 4× oversampling for true peak (up to {tp_s / read_s:.1f}× on "
+        "sustained stems). The ≤ 2× target is below the cost of these parts, so it cannot hold "
+        "without dropping a measurement; the ratio of CPU time is the load-independent figure.",
+        "- pyebur128's `add_frames` holds the GIL, so the loudness meter of two stems cannot run "
+        "side by side in threads; the rest (file reads, FFTs, BLAS, large numpy operations) "
+        "releases it.",
+        "- Wall times depend on what else the machine runs: see the load average row (2 CPUs).",
+        "- Peak memory grows with session length only through the per-frame arrays (and the "
+        "masking's intermediates, which are proportional to stems × bands × frames); a stem's "
+        "audio is never held whole.",
+        "",
     ])
     print(text)
     if not args.quick:

@@ -16,8 +16,9 @@ It
 3. prints a markdown report and writes it to ``benchmarks/results/batch.md``.
 
 Sessions per minute = sessions / wall time × 60. The "steady" rate counts only
-the time between the first and the last session to finish, which is what a long
-batch converges to (the local cluster's start and stop excluded).
+the sessions finished after the first round (one per worker) over the time they
+took, which is what a long batch converges to (the local cluster's start and
+stop excluded).
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def fresh(work: Path, name: str) -> tuple[Path, Path]:
     return out, cache
 
 
-def steady_rate(finished: list[float]) -> float:
-    """Sessions per minute between the first and the last session to finish (start-up excluded)."""
-    return (len(finished) - 1) / max(finished[-1] - finished[0], 1e-9) * 60
+def steady_rate(finished: list[float], parallel: int = 1) -> float:
+    """Sessions per minute after the first round of ``parallel`` sessions has finished (start-up excluded)."""
+    done = finished[parallel - 1:]
+    return (len(done) - 1) / max(done[-1] - done[0], 1e-9) * 60
 
 
 def in_process(sessions: list[str], work: Path) -> tuple[float, float, float]:
@@ -97,7 +99,7 @@ def batch(sessions: list[str], work: Path, workers: int) -> tuple[float, float, 
     again = run_batch(sessions, str(out), workers=workers)
     resume = time.perf_counter() - started
     assert all(r["status"] == "skipped" for r in again)
-    return wall, steady_rate(finished), resume, results, cpu["workers"]
+    return wall, steady_rate(finished, workers), resume, results, cpu["workers"]
 
 
 def machine() -> str:
@@ -176,11 +178,11 @@ def main() -> None:
             f"| {'' if resume is None else f'{resume:.1f}'} |")
     lines += ["", "*Wall* runs from the `run_batch` call to its return: local cluster start, worker warm-up "
               "(imports), the mixes, `summary.csv`/`summary.json`, cluster stop. *Steady* counts the sessions "
-              "finished between the first and the last to finish, over that time: the rate a long batch "
-              "converges to, without start-up. *CPU s per session*: user + system time of the process(es) that "
-              "mixed (in-process: this process's threads; batch: the worker processes, including their "
-              "start-up and warm-up imports) divided by the number of sessions; unlike wall time it does not "
-              "grow when other programs share the CPUs.", ""]
+              "finished after the first round (one session per worker) over the time they took: the rate a "
+              "long batch converges to, without start-up. *CPU s per session*: user + system time of the "
+              "process(es) that mixed (in-process: this process's threads; batch: the worker processes, "
+              "including their start-up and warm-up imports) divided by the number of sessions; unlike wall "
+              "time it does not grow when other programs share the CPUs.", ""]
     text = "\n".join(lines)
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

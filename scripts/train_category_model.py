@@ -196,7 +196,7 @@ SONICPI_PER_UNIT = {"Kick": 2, "Snare": 2, "Cymbals": 3, "Percussion": 4, "Drums
 
 
 #: Bump when the way stems are made changes: it is part of every cache key.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -228,20 +228,20 @@ def sonicpi_split(label: str) -> dict[str, str]:
 def build_clips() -> list[Clip]:
     """Every stem of the training and test sets, in a fixed order."""
     clips: list[Clip] = []
-    seed_rng = np.random.default_rng(SEED)
 
-    def seeds(n: int) -> list[int]:
-        return [int(s) for s in seed_rng.integers(0, 2**31 - 1, size=n)]
+    def seeds(n: int, *name) -> list[int]:
+        """Seeds from the stem's identity, so adding a source does not reseed the others."""
+        return [int(hashlib.sha1(repr((SEED, *name, i)).encode()).hexdigest()[:8], 16) for i in range(n)]
 
     for label, progs in GM_PROGRAMS.items():
         for prog, lo, hi, style in progs:
             split = "test" if prog in TEST_UNITS["gm"] else "train"
-            for s in seeds(PER_UNIT[label]):
+            for s in seeds(PER_UNIT[label], "gm", prog, style):
                 clips.append(Clip(label, "gm", f"gm:{prog}", split, style, prog, lo, hi, (), s))
     for kit in GM_KITS:
         split = "test" if kit in TEST_UNITS["gm-drums"] else "train"
         for role, label in DRUM_ROLES.items():
-            for s in seeds(PER_UNIT[label]):
+            for s in seeds(PER_UNIT[label], "gm-drums", kit, role):
                 clips.append(Clip(label, "gm-drums", f"gm-kit:{GM_KITS[kit]}", split, role, kit, 0, 0, (), s))
     for kit in KITS:
         split = "test" if kit in TEST_UNITS["hydrogen"] else "train"
@@ -249,12 +249,12 @@ def build_clips() -> list[Clip]:
         for role, label in DRUM_ROLES.items():
             if not set(ROLE_PIECES[role]) & set(pieces):
                 continue                              # this kit has nothing for the role
-            for s in seeds(PER_UNIT[label]):
+            for s in seeds(PER_UNIT[label], "hydrogen", kit, role):
                 clips.append(Clip(label, "hydrogen", f"kit:{kit}", split, role, -1, 0, 0, (kit,), s))
     for label, units in SONICPI_UNITS.items():
         split_of = sonicpi_split(label)
         for unit, files in sorted(units.items()):
-            for s in seeds(SONICPI_PER_UNIT[label]):
+            for s in seeds(SONICPI_PER_UNIT[label], "sonic-pi", unit):
                 clips.append(Clip(label, "sonic-pi", f"spi:{unit}", split_of[unit], label, -1, 0, 0, files, s))
     return clips
 
@@ -477,7 +477,8 @@ def compose(style: str, song: Song, lo: int, hi: int) -> list[Note]:
                 for n in song.voicing(song.chords[bar], lo, hi, int(rng.integers(2, 4))):
                     notes.append((bar * 4, 7.5, n, vel(rng, 75)))
         else:
-            line = melody(song, lo, min(hi, lo + 17), densities=("quarter", "eighth", "half", "dotted", "sync"),
+            base = int(rng.integers(lo, max(lo + 1, hi - 16)))  # a singer's range: low or high voice
+            line = melody(song, base, min(hi, base + 17), densities=("quarter", "eighth", "half", "dotted", "sync"),
                           rest_p=0.15, legato=(0.8, 1.0), base_vel=90, phrase_bars=2,
                           gap_beats=float(rng.choice([1, 2])), max_leap=2)
             notes = list(line)
@@ -860,17 +861,22 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 FEATURE_CODE = hashlib.sha1(Path(classify.__file__).read_bytes()).hexdigest()[:10]
 
 
-def clip_features(args: tuple[Clip, str]) -> np.ndarray:
-    """Render (cached), augment and measure one clip — one task of the pool."""
+def clip_features(args: tuple[Clip, str]) -> tuple[np.ndarray, str]:
+    """Render (cached), augment and measure one clip — one task of the pool.
+
+    Returns the features and what had to be done: "cached", "measured" or "rendered".
+    """
     clip, cache = args
     cache_dir = Path(cache)
     fpath = cache_dir / "features" / f"{clip.key}-{FEATURE_CODE}.npy"
     if fpath.exists():
-        return np.load(fpath)
+        return np.load(fpath), "cached"
     apath = cache_dir / "audio" / f"{clip.key}.npy"
+    done = "measured"
     if apath.exists():
         audio = np.load(apath).astype(np.float32) / 32767.0
     else:
+        done = "rendered"
         with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
             audio = make_audio(clip, Path(tmp))
         audio = audio / (np.max(np.abs(audio)) + 1e-9) * 0.9          # level is set by augment()
@@ -880,7 +886,7 @@ def clip_features(args: tuple[Clip, str]) -> np.ndarray:
     x = augment(audio, rng)[None, :]
     feats = classify.audio_features(classify.excerpt_array(x, SR), SR)
     np.save(fpath, feats)
-    return feats
+    return feats, done
 
 
 # ---------------------------------------------------------------------------
@@ -1056,7 +1062,9 @@ def cost_section(times_sample: list[float]) -> list[str]:
         t0 = time.perf_counter()
         classify.audio_features(a, r)
         t_feat = time.perf_counter() - t0
-    lines = ["Measured on this machine (2 cores), one core, page cache warm; these lines vary run to run.", "",
+    load = os.getloadavg()[0]
+    lines = [f"Measured on this machine (2 cores; load average {load:.1f} while measuring: other work shares "
+             "the cores), one core, page cache warm; these lines vary run to run.", "",
              f"- 3-minute stereo 16-bit WAV: `suggest_from_audio` {np.median(warm) * 1000:.0f} ms median of 5 "
              f"(excerpt read {t_ex * 1000:.0f} ms: one RMS pass over the file plus the 20 s excerpt; features "
              f"{t_feat * 1000:.0f} ms; model < 1 ms).",
@@ -1095,15 +1103,17 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [(c, str(args.cache)) for c in clips]
     if args.jobs > 1:
         with Pool(args.jobs) as pool:
-            feats = pool.map(clip_features, tasks, chunksize=4)
+            results = pool.map(clip_features, tasks, chunksize=4)
     else:
-        feats = [clip_features(t) for t in tasks]
-    X = np.vstack(feats)
+        results = [clip_features(t) for t in tasks]
+    X = np.vstack([r[0] for r in results])
+    work = Counter(r[1] for r in results)
     y = np.array([c.label for c in clips])
     groups = np.array([c.unit for c in clips])
     train = np.array([c.split == "train" for c in clips])
     t_data = time.perf_counter() - t_start
-    print(f"features ready in {t_data:.0f} s", flush=True)
+    print(f"features ready in {t_data:.0f} s ({work['rendered']} stems rendered, {work['measured']} measured "
+          f"from cached renders, {work['cached']} cached)", flush=True)
 
     # -- choose the model by grouped cross-validation on the training sources only --
     from sklearn.model_selection import GroupKFold
@@ -1239,7 +1249,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *cost_lines,
         f"- Building this report: {time.perf_counter() - t_start:.0f} s on {args.jobs} jobs "
-        f"(features ready after {t_data:.0f} s; cached renders are reused on the next run).",
+        f"(features ready after {t_data:.0f} s: {work['rendered']} stems rendered and measured in this run, "
+        f"{work['measured']} measured from cached renders, {work['cached']} taken from the cache).",
         "",
         "## Material and licences",
         "",

@@ -225,6 +225,21 @@ def test_analysis_does_not_depend_on_importance_or_category(session_dir):
     np.testing.assert_array_equal(a.masking.share, b.masking.share)
 
 
+def test_masking_is_computed_on_first_access_only(session_dir, cache, monkeypatch):
+    import workbench.analysis as wa
+
+    session = load_session(session_dir, check_audio=False)
+    analyse(session, cache_dir=cache)
+    calls = []
+    real = wa.compute_masking
+    monkeypatch.setattr(wa, "compute_masking", lambda *a, **k: calls.append(1) or real(*a, **k))
+    a = analyse(session, cache_dir=cache)
+    assert calls == []
+    m = a.masking
+    assert a.masking is m and calls == [1]
+    assert m.share.shape == (3, 3) and np.all(m.gains_db == 0)
+
+
 def test_masking_at_gains(session_dir, cache):
     a = analyse(load_session(session_dir, check_audio=False), cache_dir=cache)
     assert np.all(a.masking.gains_db == 0)

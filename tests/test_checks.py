@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from workbench import load_session
+from workbench import categories, load_session
 from workbench.checks import sniff_format
 from workbench.errors import WorkbenchError
 
@@ -27,8 +27,11 @@ def finding(session, code, stem=None):
 
 
 def test_clean_session_has_no_warnings(tmp_path):
-    write(tmp_path, "Kick.wav", tone(freq_hz=60))
-    write(tmp_path, "Bass.wav", tone(freq_hz=110))
+    from .synth import parts
+
+    p = parts(6.0)
+    write(tmp_path, "Kick.wav", p["Kick"][None])
+    write(tmp_path, "Bass.wav", p["Bass"][None])
     s = load_session(tmp_path)
     assert [f for f in s.findings if f.severity != "note"] == []
     assert s.can_mix
@@ -186,7 +189,9 @@ def test_generic_name(tmp_path, name):
     s = load_session(tmp_path)
     f = finding(s, "generic_name", name)
     assert f.severity == "warning"
-    assert s.stems[0].category is None and s.stems[0].confidence == 0
+    # the name gives no suggestion; what the stem is comes from listening to it
+    assert categories.suggest_from_name(name).confidence == 0
+    assert s.stems[0].category_source in ("audio", "none")
 
 
 def test_too_many_stems(tmp_path):
@@ -266,3 +271,26 @@ def test_check_json_shape(tmp_path):
                                   "channels", "duration_s"}
     assert all(set(f) == {"stem", "severity", "code", "value", "message", "fix"} for f in d["findings"])
     assert d["stems"][0]["duration_s"] == 2.0
+
+
+def test_nameless_stems_get_a_category_from_their_audio(tmp_path):
+    import shutil
+
+    for i, name in enumerate(["01 Kick", "03 Hi-Hat", "05 Bass"], start=1):
+        shutil.copy(SAMPLE_STEMS / f"{name}.wav", tmp_path / f"Track {i * 5}.wav")
+    s = load_session(tmp_path)
+    assert [st.file for st in s.stems] == ["Track 5.wav", "Track 10.wav", "Track 15.wav"]  # natural order
+    assert all(st.category_source == "audio" for st in s.stems)
+    assert [st.category for st in s.stems] == ["Kick", "Cymbals", "Bass"]
+
+
+def test_a_bass_with_no_low_end_is_flagged(tmp_path):
+    from .synth import parts
+
+    write(tmp_path, "Bass.wav", parts(6.0)["Hi-Hat"][None])
+    write(tmp_path, "Kick.wav", parts(6.0)["Kick"][None])
+    s = load_session(tmp_path)
+    f = finding(s, "category_mismatch", "Bass.wav")
+    assert f.severity == "warning" and "Bass" in f.message
+    assert s.stem("Bass").category == "Bass"  # a confident name still wins
+    assert "category_mismatch" not in codes(s, "Kick.wav")

@@ -13,7 +13,6 @@ says what happened and keeps working. Screenshots of every step go to
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import signal
@@ -138,11 +137,19 @@ class Steps:
         self.page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{self.n:02d}-{name}.png"), full_page=True)
 
 
+def wait_text(page, selector: str, text: str, timeout_ms: int = 30_000) -> None:
+    """Wait until the element's text contains ``text`` (widget updates arrive asynchronously)."""
+    page.wait_for_function("([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)",
+                           arg=[selector, text], timeout=timeout_ms)
+
+
 def stem_row(page, name: str):
     return page.locator(".wb-stem-row").filter(has=page.locator(".wb-stem-name b", has_text=re.compile(f"^{name}$")))
 
 
 def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, stem_files, tmp_path):
+    from playwright.sync_api import expect
+
     t0 = time.monotonic()
     page = browser.new_page(viewport={"width": 1280, "height": 2400}, accept_downloads=True)
     steps = Steps(page, "dashboard")
@@ -167,11 +174,11 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
 
         # 3. Change one importance and one category.
         piano.locator(".wb-importance button", has_text="high").click()
-        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Piano')")
+        wait_text(page, ".wb-status", "Piano")
         pad = stem_row(page, "Pad")
         pad.locator(".wb-category select").select_option("Strings")
-        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Strings')")
-        assert "your choice" in pad.locator(".wb-auto-label").inner_text()
+        wait_text(page, ".wb-status", "Strings")
+        expect(pad.locator(".wb-auto-label")).to_contain_text("your choice")
         steps.shot("choices")
 
         # 4. Generate the preview: the progress shows, then the players.
@@ -180,8 +187,7 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         steps.shot("preview-progress")
         page.wait_for_selector("audio.wb-player-automix", state="attached", timeout=120_000)
         page.wait_for_selector("audio.wb-player-no-reverb", state="attached", timeout=120_000)
-        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Preview ready')",
-                               timeout=60_000)
+        wait_text(page, ".wb-status", "Preview ready", 60_000)
         assert page.locator("audio.wb-player").count() == 6
         assert page.locator("audio.wb-player-automix").get_attribute("src").startswith("blob:")
         assert page.locator(".wb-decisions td.wb-where", has_text="Piano").count() > 0
@@ -189,15 +195,15 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
 
         # A change now marks the preview out of date.
         stem_row(page, "Kick").locator(".wb-importance button", has_text="low").click()
-        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('out of date')")
-        assert page.locator(".wb-ab.wb-stale").count() == 1
+        wait_text(page, ".wb-status", "out of date")
+        expect(page.locator(".wb-ab.wb-stale")).to_have_count(1)
         steps.shot("preview-out-of-date")
 
         # 5. Render the full mix; download the mix and the DAWproject.
         page.click(".wb-render")
         page.wait_for_selector(".wb-download-mix a.wb-link", timeout=180_000)
         page.wait_for_selector(".wb-download-dawproject a.wb-link", timeout=60_000)
-        assert "Full mix ready" in page.inner_text(".wb-status")
+        wait_text(page, ".wb-status", "Full mix ready")
         steps.shot("full-mix")
         with page.expect_download(timeout=60_000) as dl:
             page.click(".wb-download-mix a.wb-link")
@@ -231,7 +237,7 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         fc.value.set_files([str(stem_files["Kick One.wav"]), str(stem_files["Bass Line.wav"])])
         page.wait_for_function("() => document.querySelectorAll('.wb-stem-row').length === 2", timeout=60_000)
         assert stem_row(page, "Kick One").count() == 1 and stem_row(page, "Bass Line").count() == 1
-        assert "Added 2 file(s)" in page.inner_text(".wb-notices")
+        wait_text(page, ".wb-notices", "Added 2 file(s)", 30_000)
         steps.shot("uploaded-two")
 
         # 7. A text file named .wav: its own not_wav finding, the rest stays.
@@ -241,15 +247,14 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         page.wait_for_function("() => document.querySelectorAll('.wb-stem-row').length === 3", timeout=60_000)
         bad = stem_row(page, "notes")
         assert bad.locator(".wb-badge-error", has_text="not wav").count() == 1
-        assert "cannot be mixed" in page.inner_text(".wb-status")
+        wait_text(page, ".wb-status", "cannot be mixed")
         steps.shot("uploaded-not-wav")
 
         # 8. A file over the cap: a clear message, nothing added.
         with page.expect_file_chooser() as fc:
             page.click(".wb-upload")
         fc.value.set_files([str(stem_files["Big Pad.wav"])])
-        page.wait_for_function("() => document.querySelector('.wb-notices').innerText.includes('not added')",
-                               timeout=60_000)
+        wait_text(page, ".wb-notices", "not added", 60_000)
         notice = page.inner_text(".wb-notices")
         assert "Big Pad.wav" in notice and f"limit of {TEST_UPLOAD_MB} MB per file" in notice
         assert page.locator(".wb-stem-row").count() == 3
@@ -261,8 +266,7 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         page.wait_for_selector("button.wb-generate:not([disabled])", timeout=30_000)
         page.click(".wb-generate")
         page.wait_for_selector("audio.wb-player-automix", state="attached", timeout=120_000)
-        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('Preview ready')",
-                               timeout=120_000)
+        wait_text(page, ".wb-status", "Preview ready", 120_000)
         steps.shot("uploads-mixed")
         assert "Traceback" not in page.inner_text("body")
         assert not page_errors, page_errors

@@ -37,6 +37,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     client.execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
-    shown = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") in ("display_data", "execute_result")]
+    shown = [o for c in nb.cells for o in c.get("outputs", [])
+             if o.get("output_type") in ("display_data", "execute_result")]
     assert shown, f"{path.name} shows nothing"
     print(f"{path.name}: {time.perf_counter() - started:.1f} s")

@@ -242,6 +242,11 @@ def test_dashboard_uploads_show_findings_and_caps_and_keep_working(cache):
         assert "wb-badge-error" in wb.stems.rows[bad[0]].findings.value
         assert wb.mix.generate.disabled and "cannot be mixed" in wb.mix.status.value
 
+        wb._on_generate()                                   # as if the disabled button had been clicked
+        assert "cannot be mixed" in wb.mix.status.value and "wb-err" in wb.mix.status.value
+        assert str(wb.work.path) not in wb.mix.status.value and "Traceback" not in wb.mix.status.value
+        assert "automix" not in wb.ab.players
+
         upload(("Long Pad.wav", wav_bytes(3.0)))          # 265 kB > 150 kB
         assert "“Long Pad.wav” was not added" in wb.findings.notices.value
         assert "above the limit of 150 kB per file" in wb.findings.notices.value
@@ -347,3 +352,25 @@ def test_ab_players_and_masking_view_start_empty():
     assert ABPlayers().grid.children == ()
     assert MaskingView().analysis is None
     assert np.isfinite(FAST.preview_seconds)
+
+
+def test_downloads_fall_back_to_inline_links_when_voila_does_not_serve_the_folder(tmp_path, monkeypatch):
+    import socket
+
+    from workbench.ui.downloads import make_links
+
+    with socket.socket() as sock:                           # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SERVER_SOFTWARE", "voila/0.5.13")
+    monkeypatch.setenv("VOILA_APP_PORT", str(port))
+    monkeypatch.setenv("SERVER_NAME", "127.0.0.1")
+    work = WorkFolder()
+    try:
+        links = make_links("auto", work)
+        assert isinstance(links, InlineLinks)
+    finally:
+        work.cleanup()
+    assert list((tmp_path / DOWNLOADS_DIRNAME).iterdir()) == []

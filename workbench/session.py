@@ -9,6 +9,7 @@ loads in bounded memory. The user's files are opened read-only.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -139,8 +140,13 @@ def list_audio_files(folder: Path) -> list[Path]:
     return sorted(
         (p for p in folder.iterdir()
          if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_SUFFIXES),
-        key=lambda p: p.name.casefold(),
+        key=lambda p: _natural_key(p.name),
     )
+
+
+def _natural_key(name: str) -> list:
+    """Sort "Track 2" before "Track 10", as a file browser does."""
+    return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", name)]
 
 
 def _make_names_unique(stems: list[Stem]) -> None:
@@ -207,4 +213,34 @@ def load_session(path: str | os.PathLike | list, *, max_stems: int = 32,
     _make_names_unique(stems)
     session = Session(folder=folder, stems=stems, max_stems=max_stems)
     session.findings = checks.run_checks(session, check_audio=check_audio)
+    if check_audio:
+        session.findings.extend(_listen_for_categories(session))
     return session
+
+
+def _listen_for_categories(session: Session) -> list:
+    """Suggest categories from the audio where the name says little; flag likely mislabels.
+
+    A confident name wins; the audio decides when the name says nothing
+    ("Track 7"), and a physically checkable contradiction (a "Bass" with no low
+    end) becomes a ``category_mismatch`` warning. Best effort: a stem the model
+    cannot read keeps its name's suggestion.
+    """
+    from .analysis import classify
+    from .checks import Finding
+
+    findings = []
+    for stem in session.mixable_stems:
+        try:
+            heard = classify.suggest_from_audio(stem.path)
+        except Exception:  # never let the suggestion stop a session from loading
+            continue
+        cat, conf, source, note = classify.combine(stem.category, stem.confidence, heard)
+        if source in ("audio", "name+audio") and cat != stem.category:
+            stem.importance = categories.default_importance(cat)
+        stem.category, stem.confidence = cat, round(float(conf), 3)
+        stem.category_source = source
+        if note:
+            findings.append(Finding(stem.file, "warning", "category_mismatch", stem.category, note,
+                                    "Check that the file is the part its name says, or change its category."))
+    return findings

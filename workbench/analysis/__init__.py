@@ -8,8 +8,11 @@
    (:func:`~workbench.analysis.features.analyse_stem`: loudness, peaks, levels,
    activity, stereo image, band power over time) and cache them;
 2. pad every stem's per-frame arrays to the session's frame count;
-3. compute the stem × stem masking at the levels the stems arrived at
-   (:func:`~workbench.analysis.masking.compute_masking`, all gains 0 dB).
+3. the stem × stem masking at the levels the stems arrived at
+   (:func:`~workbench.analysis.masking.compute_masking`, all gains 0 dB) is
+   computed when :attr:`Analysis.masking` is first read — it costs about 1 s
+   for 16 three-minute stems, which a cache hit would otherwise spend on
+   every call, and the planner computes its own masking after EQ anyway.
 
 Nothing here reads the user's category or importance settings, so changing
 them re-plans without re-analysing. :meth:`Analysis.masking_at` recomputes the
@@ -50,7 +53,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,11 +62,10 @@ import numpy as np
 
 from ..errors import WorkbenchError
 from . import features as _features
-from . import masking as _masking
 from . import spectrum as _spectrum
 from .bands import Bands, erb_bands
 from .features import StemFeatures, analyse_stem
-from .masking import MaskingResult
+from .masking import MaskingResult, compute_masking
 
 if TYPE_CHECKING:
     from ..session import Session, Stem
@@ -74,8 +76,11 @@ __all__ = ["ANALYSIS_VERSION", "Analysis", "StemFeatures", "analyse", "analyse_s
 #: Bump when the meaning of a cached number changes without a source change
 #: (the source digest covers code edits).
 ANALYSIS_VERSION = 1
-#: Default worker threads. NOTES.md measured ~1.85× for pedalboard on 2 cores;
-#: the analysis' own scaling is measured in ``benchmarks/results/analysis.md``.
+#: Default worker threads (the issue's default). File reads, FFTs, BLAS and large
+#: numpy operations release the GIL; pyebur128's ``add_frames`` (about 30 % of a
+#: stem's CPU time) does not. See ``benchmarks/results/analysis.md`` for the
+#: measured 1 → 2 thread speed-up (on a shared, loaded 2-core machine it was
+#: 0.8–1.2×, i.e. not measurable there).
 DEFAULT_WORKERS = 2
 #: A file changed this recently (s) when hashed is hashed again next time
 #: (timestamp granularity; git's racy-clean rule).
@@ -106,7 +111,8 @@ class Analysis:
     activity : np.ndarray, shape ``(n_stems, n_frames)``, bool
         Where each stem plays.
     masking : MaskingResult
-        Masking at the levels the stems arrived at (all gains 0 dB).
+        Masking at the levels the stems arrived at (all gains 0 dB); computed
+        on first access, then kept.
     """
 
     sample_rate: int
@@ -117,7 +123,15 @@ class Analysis:
     stems: list[StemFeatures]
     band_power: np.ndarray
     activity: np.ndarray
-    masking: MaskingResult
+    _masking: MaskingResult | None = field(default=None, repr=False)
+
+    @property
+    def masking(self) -> MaskingResult:
+        """Masking at the levels the stems arrived at (all gains 0 dB)."""
+        if self._masking is None:
+            self._masking = compute_masking(self.band_power, self.activity, self.bands,
+                                                     names=list(self.names))
+        return self._masking
 
     @property
     def n_frames(self) -> int:
@@ -163,8 +177,8 @@ class Analysis:
         gains_db : mapping or sequence
             ``{stem name: gain_db}`` (others 0 dB) or one gain per stem in order.
         """
-        return _masking.compute_masking(self.band_power, self.activity, self.bands,
-                                        gains_db=self.gains_vector(gains_db), names=list(self.names))
+        return compute_masking(self.band_power, self.activity, self.bands,
+                               gains_db=self.gains_vector(gains_db), names=list(self.names))
 
     def to_dict(self) -> dict:
         """JSON-safe summary: per-stem features (no per-frame arrays) and masking summaries.
@@ -238,33 +252,38 @@ def analyse(
                 "analysis_failed", f"Could not analyse {stem.file}: {exc}",
                 "Check that the file plays to its end; re-export it from your DAW.") from exc
 
-    # Measure (or load) every stem; report progress as each one finishes.
-    results: list = [None] * len(stems)
-    with _features.blas_single_thread():
-        _run(stems, one, results, workers, progress)
+    # Measure (or load) every stem; each one's per-frame arrays go straight
+    # into the session arrays, padded with silence to the session's length.
+    feats: list = [None] * len(stems)
+    band_power = np.zeros((len(stems), bands.n_bands, n_frames), dtype=np.float32)
+    activity = np.zeros((len(stems), n_frames), dtype=bool)
 
-    # Pad every stem to the session's frame count, then stack.
-    fitted = [_features.fit_frames(*r, n_frames) for r in results]
-    feats = [f for f, _, _ in fitted]
-    band_power = np.stack([p for _, p, _ in fitted]).astype(np.float32, copy=False)
-    activity = np.stack([a for _, _, a in fitted])
-    names = [s.name for s in stems]
-    # Masking at the levels the stems arrived at.
-    masking = _masking.compute_masking(band_power, activity, bands, names=names)
+    def collect(i: int, result: tuple[StemFeatures, np.ndarray, np.ndarray]) -> None:
+        f, p, a = _features.fit_frames(*result, n_frames)
+        feats[i] = f
+        band_power[i] = p
+        activity[i] = a
+
+    with _features.blas_single_thread():
+        _run(stems, one, collect, workers, progress)
+
     return Analysis(
         sample_rate=sample_rate,
         frame_hop_s=_spectrum.frame_length(sample_rate) / sample_rate,
-        bands=bands, names=names, files=[s.file for s in stems], stems=feats,
-        band_power=band_power, activity=activity, masking=masking,
+        bands=bands, names=[s.name for s in stems], files=[s.file for s in stems], stems=feats,
+        band_power=band_power, activity=activity,
     )
 
 
-def _run(stems: list, one: Callable, results: list, workers: int,
+def _run(stems: list, one: Callable, collect: Callable, workers: int,
          progress: Callable[[int, int, str], None] | None) -> None:
-    """Apply ``one`` to every stem (in a thread pool unless ``workers == 1``)."""
+    """``collect(i, one(stem))`` for every stem, in a thread pool unless ``workers == 1``.
+
+    ``collect`` and ``progress`` run in the calling thread.
+    """
     if workers == 1 or len(stems) == 1:
         for i, stem in enumerate(stems):
-            results[i] = one(stem)
+            collect(i, one(stem))
             if progress is not None:
                 progress(i + 1, len(stems), stem.name)
         return
@@ -273,7 +292,7 @@ def _run(stems: list, one: Callable, results: list, workers: int,
         try:
             for done, fut in enumerate(as_completed(futures), start=1):
                 i = futures[fut]
-                results[i] = fut.result()
+                collect(i, fut.result())
                 if progress is not None:
                     progress(done, len(stems), stems[i].name)
         except BaseException:

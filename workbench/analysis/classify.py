@@ -520,7 +520,7 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     # attack and decay around each onset, on the 5 ms envelope. The flux of a
     # frame sees an onset anywhere in its 93 ms window: look ±60 ms around its centre.
     attacks, drops = [], []
-    reach, after = int(round(0.06 / 0.005)), int(round(0.15 / 0.005))
+    reach, later = int(round(0.06 / 0.005)), int(round(0.15 / 0.005))
     for o in onsets:
         ic = int((o * hop + n_fft // 2) / h_env)
         lo, hi = max(0, ic - reach), min(env_c.size, ic + reach)
@@ -528,8 +528,8 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
             continue
         attacks.append(float(np.max(rises[lo:hi])))
         ip = lo + int(np.argmax(env_c[lo:hi]))
-        if ip + after < env_c.size:
-            drops.append(env_c[ip] - env_c[ip + after])
+        if ip + later < env_c.size:
+            drops.append(env_c[ip] - env_c[ip + later])
     if attacks:
         f["attack_db"] = float(np.clip(np.median(attacks), 0.0, 60.0))
     else:                                                                   # no onsets: typical rise
@@ -539,19 +539,32 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     # -- periodicity and pitch: autocorrelation from the power spectrum ---------------
     # Band-limit to 5 kHz and take the inverse FFT of the power (Wiener-Khinchin);
     # divide by the window's own autocorrelation so that long lags are not penalised.
-    k_max = int(np.searchsorted(freqs, 5000.0)) + 1
+    k_max = min(int(np.searchsorted(freqs, 5000.0)) + 1, freqs.size)
     n_ac = 2 * (k_max - 1)
     sr_ac = sr * n_ac / n_fft
     acf = np.fft.irfft(pa[:, :k_max], n=n_ac, axis=1)
     w_spec = np.abs(np.fft.rfft(win)) ** 2
     w_acf = np.fft.irfft(w_spec[:k_max], n=n_ac)
-    lag_lo = max(2, int(np.floor(sr_ac / _F0_MAX_HZ)))
+    lag_lo = 1                                                # lags (samples at sr_ac) kept in ``norm``
+    min_lag = max(2, int(np.floor(sr_ac / _F0_MAX_HZ)))      # shortest period looked for
     lag_hi = min(int(np.ceil(sr_ac / _F0_MIN_HZ)), int(0.4 * n_ac))
     norm = acf[:, lag_lo:lag_hi + 1] / (acf[:, :1] + _EPS)
     wn = w_acf[lag_lo:lag_hi + 1] / (w_acf[0] + _EPS)
     norm = norm / np.maximum(wn, 0.2)
-    best = np.argmax(norm, axis=1)
-    strength = np.clip(norm[np.arange(norm.shape[0]), best], 0.0, 1.0)
+    # The period is the first lag, once the autocorrelation has dipped below 0.5
+    # (it starts near 1 at short lags), that comes within 10 % of the highest
+    # peak: a periodic signal repeats at 2, 3... periods too, and those must not
+    # win (octave errors).
+    rows = np.arange(norm.shape[0])
+    cols = np.arange(norm.shape[1])
+    dip = np.argmax(norm < 0.5, axis=1)
+    searchable = cols[None, :] >= np.maximum(dip, min_lag - lag_lo)[:, None]
+    top = np.max(np.where(searchable, norm, -np.inf), axis=1)
+    first = np.argmax(searchable & (norm >= 0.9 * top[:, None]), axis=1)
+    lobe = np.maximum(2, first // 2)                         # search to the end of that peak's lobe
+    in_lobe = (cols[None, :] >= first[:, None]) & (cols[None, :] <= (first + lobe)[:, None])
+    best = np.argmax(np.where(in_lobe, norm, -np.inf), axis=1)
+    strength = np.clip(norm[rows, best], 0.0, 1.0)
     # parabolic interpolation of the peak lag
     i = np.clip(best, 1, norm.shape[1] - 2)
     y0, y1, y2 = (norm[np.arange(norm.shape[0]), i + d] for d in (-1, 0, 1))

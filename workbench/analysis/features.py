@@ -47,8 +47,8 @@ active_fraction
     session's).
 stereo_correlation
     Zero-lag normalised cross-correlation of the first two channels over the
-    active frames, ``sum(L R) / sqrt(sum(L^2) sum(R^2))`` (the phase-correlation
-    meter reading, −1..1; IEC 60268-18 describes such meters): 1 for mono or
+    active frames, ``sum(L R) / sqrt(sum(L^2) sum(R^2))`` (what a
+    phase-correlation meter reads, −1..1): 1 for mono or
     identical channels, −1 for ``R = −L``, 0 when one channel is silent or the
     stem is silent.
 stereo_width
@@ -90,8 +90,10 @@ from .bands import Bands, erb_bands
 LOW_END_HZ = 120.0
 #: Noise floor percentile (see module doc).
 NOISE_FLOOR_PERCENTILE = 10.0
-#: Mean square below which a frame is digital silence: −140 dBFS, under the
-#: TPDF-dither floor of 24-bit audio (about −141 dBFS RMS, 6.02 dB/bit).
+#: Mean square below which a frame is digital silence: −140 dBFS, just above
+#: the TPDF-dithered quantisation noise of 24-bit audio (step q = 2**-23, noise
+#: power q²/4, i.e. −144.5 dBFS RMS), so silence exported at 24 bits reads as
+#: silence while 16-bit dither (−96.3 dBFS) is a measurable floor.
 DIGITAL_SILENCE_MS = 1e-14
 
 

@@ -44,10 +44,11 @@ frames of a stem cannot hold its true peak. The first pass
 (:class:`LoudnessMeter`) keeps the sample peak of every analysis frame;
 :func:`true_peak` then oversamples only the frames whose sample peak is within
 the interpolator's worst-case gain (5.4 dB at 4×) of the stem's maximum —
-re-reading just those spans, plus the 12 samples before each that the
-interpolator's delay line needs. No interpolated value of a skipped frame can
-exceed the stem's sample peak, and every value computed equals the full-rate
-one, so the result *is* the full-rate true peak, at a fraction of the cost.
+re-reading just those spans with 12 samples either side (the interpolator's
+13-sample window). An interpolated value whose window lies in skipped frames
+cannot exceed the stem's sample peak, and every value computed equals the
+full-rate one, so the result *is* the full-rate true peak, at a fraction of
+the cost.
 The interpolator is libebur128's own 49-tap polyphase FIR (:class:`Oversampler`),
 vectorised.
 
@@ -89,7 +90,8 @@ LRA_HIGH_PERCENTILE = 0.95
 #: Short-term readings below this (LUFS) are reported as silence (``-inf``):
 #: after digital silence begins, the K-weighting filter's output decays
 #: exponentially and would read −300, −1000, ... LUFS. −150 is below the
-#: dither floor of 24-bit audio (≈ −141 dBFS) and spectrum.py's power floor.
+#: dithered noise floor of 24-bit audio (−144.5 dBFS RMS) and spectrum.py's
+#: power floor.
 SILENCE_FLOOR_LUFS = -150.0
 #: Gating blocks: 400 ms = 4 hops (BS.1770-4 §2.8); LRA blocks: 3 s = 30 hops,
 #: one every 1 s (2 s overlap, as libebur128 and Tech 3342's "at least 2/3").

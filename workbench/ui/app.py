@@ -174,7 +174,7 @@ class Workbench:
                     raise TypeError
             except (KeyError, TypeError):
                 continue
-            files.append((name, bytes(content)))
+            files.append((name, content))
         try:
             self.upload.value = ()      # free the upload's memory; the bytes are ours now
         except Exception:
@@ -183,13 +183,14 @@ class Workbench:
 
         def job(progress):
             outcome = self.model.add_uploads(files)
-            self._load(lambda: self.model.base, progress)
             messages = list(outcome.refused)
             kind = "warning" if messages else "ok"
             if outcome.saved:
                 names = ", ".join(p.name for p in outcome.saved)
                 messages.insert(0, f"Added {len(outcome.saved)} file(s): {names}.")
             self.findings.notify(messages, kind)
+            if outcome.saved:
+                self._load(lambda: self.model.base, progress)
 
         self._run("Saving the uploaded files", job)
 
@@ -228,11 +229,14 @@ class Workbench:
 
     def _on_generate(self) -> None:
         self.findings.clear_notices()
-        self.ab.clear(None, pending=True)
 
         def job(progress):
-            self.model.make_previews(progress, on_done=self._on_variant)
-            return "preview"
+            self.ab.clear(None, pending=True)
+            try:
+                self.model.make_previews(progress, on_done=self._on_variant)
+            except BaseException:
+                self.ab.clear(None, pending=False)
+                raise
 
         self._run("Generating the preview", job, done=self._after_preview)
 
@@ -303,6 +307,20 @@ class Workbench:
             progress(f"Preparing the players ({i + 1}/{n})", (i + 1) / n)
             self.stems.set_player(stem.file, self.model.excerpt(stem))
 
+    def _for_the_page(self, text: str) -> str:
+        """A message without the server's folder names (the page needs file names, not paths)."""
+        from .files import sample_stems_dir
+
+        folders = [(self.work.stems, "your uploads"), (self.work.path, "this session")]
+        try:
+            folders.append((sample_stems_dir(), "the sample session"))
+        except WorkbenchError:
+            pass
+        for folder, label in folders:
+            for form in {str(folder), str(Path(folder).resolve())}:
+                text = text.replace(form + "/", "").replace(form, label)
+        return text
+
     def _show_downloads(self) -> None:
         m = self.model
         self.downloads.update(m.downloads, {k: m.download_stale(k) for k in m.downloads})
@@ -327,7 +345,7 @@ class Workbench:
                 if done is not None:
                     done()
             except WorkbenchError as e:
-                self.mix.set_status(f"{e.message} {e.fix}".strip(), "error")
+                self.mix.set_status(self._for_the_page(f"{e.message} {e.fix}".strip()), "error")
             except Exception as e:       # never a traceback in the page
                 log.exception("%s failed", what)
                 self.mix.set_status(f"{what} failed unexpectedly ({type(e).__name__}). The details are in the "

@@ -22,11 +22,14 @@ Two ways, chosen by ``Downloads(links=...)``:
     is sent until asked for; above 40 MB the file's location on disk is shown
     instead.
 
-``"auto"`` (default) picks ``"served"`` under Voila and ``"inline"`` elsewhere.
+``"auto"`` (default) picks ``"served"`` under Voila — after checking that Voila
+really serves the folder (it does not when started without ``voila.json``) —
+and ``"inline"`` elsewhere.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,6 +37,8 @@ import ipywidgets as W
 
 from .files import MB, InlineLinks, VoilaLinks, WorkFolder, format_size
 from .style import esc
+
+log = logging.getLogger(__name__)
 
 #: What can be downloaded, in the order shown, with a plain-words description.
 ITEMS = (
@@ -58,7 +63,11 @@ def make_links(mode: str, work: WorkFolder | None):
         if work is None:
             raise ValueError("served links need the session's WorkFolder")
         try:
-            return VoilaLinks(work)
+            links = VoilaLinks(work)
+            if mode == "served" or links.works():
+                return links
+            log.warning("Voila does not serve the download folder (started without voila.json?): "
+                        "download links carry the files in the page instead")
         except OSError:
             if mode == "served":
                 raise

@@ -452,6 +452,7 @@ class VoilaLinks:
     def __init__(self, work: WorkFolder, root: Path | None = None, server_url: str | None = None) -> None:
         self.root = Path(root) if root is not None else Path.cwd()
         self.token = work.serve_out_from(self.root / DOWNLOADS_DIRNAME)
+        self._out = work.out
         server = server_url if server_url is not None else os.environ.get("VOILA_SERVER_URL", "/")
         self.prefix = (server.rstrip("/") + "/voila/files/" + _notebook_dir_in_root() + DOWNLOADS_DIRNAME
                        + "/" + self.token + "/")
@@ -464,6 +465,32 @@ class VoilaLinks:
     def available() -> bool:
         """True inside a kernel started by Voila (it sets ``SERVER_SOFTWARE=voila/...``)."""
         return os.environ.get("SERVER_SOFTWARE", "").startswith("voila/")
+
+    def works(self, timeout_s: float = 3.0) -> bool:
+        """Ask the Voila server for a small file in ``out/``: ``True`` when it serves it.
+
+        It does not when Voila was started without this repository's
+        ``voila.json`` (run it from the repository root, as ``make dashboard``
+        does): the file handler then refuses the download folder.
+        """
+        import urllib.request
+
+        probe = self._out / "server-check.json"
+        probe.write_text("{}")
+        try:
+            port = os.environ.get("VOILA_APP_PORT") or os.environ.get("SERVER_PORT") or ""
+            hosts = ["127.0.0.1", os.environ.get("SERVER_NAME") or "localhost"]
+            for host in dict.fromkeys(hosts):
+                url = f"http://{host}{':' + port if port else ''}{self.prefix}{probe.name}"
+                try:
+                    with urllib.request.urlopen(url, timeout=timeout_s) as r:
+                        if r.status == 200:
+                            return True
+                except OSError:
+                    continue
+            return False
+        finally:
+            probe.unlink(missing_ok=True)
 
 
 def _notebook_dir_in_root() -> str:

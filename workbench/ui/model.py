@@ -188,7 +188,7 @@ class WorkbenchModel:
         The choices made for stems that were already uploaded are kept.
         """
         outcome = save_uploads(files, self.work.stems, self.limits)
-        if outcome.saved or (self.source_kind != "upload" and self._uploaded_files()):
+        if outcome.saved:
             self._reload_uploads()
         return outcome
 
@@ -230,7 +230,8 @@ class WorkbenchModel:
         """The loaded stems with the user's categories and importances applied."""
         if self.base is None:
             return None
-        return self.base.with_settings(importance=self.importance, category=self.category)
+        # Copies: the worker thread reads these while the user may be changing them.
+        return self.base.with_settings(importance=dict(self.importance), category=dict(self.category))
 
     def set_importance(self, key: str, level: str) -> bool:
         """Set one stem's importance; ``True`` when it changed.

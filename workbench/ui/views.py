@@ -215,7 +215,7 @@ class SpectrogramView:
     def _layout(self) -> None:
         self.source = W.Dropdown(description="Show", options=[SUM], value=SUM, layout=W.Layout(width="300px"))
         self.source.add_class("wb-spectrogram-source")
-        self.button = W.Button(description="Draw spectrograms", icon="image")
+        self.button = W.Button(description="Draw spectrograms", icon="image", layout=W.Layout(width="200px"))
         self.button.add_class("wb-spectrogram-draw")
         self.out = W.VBox([_message("Pick a stem (or all of them) and press Draw spectrograms.")])
         self.widget = W.VBox([W.HBox([self.source, self.button]), self.out])
@@ -236,9 +236,12 @@ class SpectrogramView:
         """Draw the before/after pair for the chosen source."""
         if self.session is None:
             return
+        if self.source.value not in self.source.options:     # whatever the browser sent
+            self.out.children = (_message("Pick a stem from the list."),)
+            return
         self.button.disabled = True
         try:
-            self.out.children = tuple(figure_image(f, css_class="wb-spectrogram")
+            self.out.children = tuple(figure_image(f, css_class="wb-spectrogram", width="900px")
                                       for f in self.figures(self.source.value))
         except Exception:            # a figure must never take the page down
             log.exception("spectrogram failed")
