@@ -17,10 +17,11 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/workbench check sample_stems
 	$(BIN)/workbench mix sample_stems -o out/demo/preview --preview
-	$(BIN)/workbench mix sample_stems -o out/demo
+	$(BIN)/workbench mix sample_stems -o out/demo --project all --stems
 	@echo
 	@echo "Done. Listen to out/demo/mix.wav (a quick preview is in out/demo/preview/);"
-	@echo "every decision and its reason is in out/demo/report.md, the plan in out/demo/plan.json."
+	@echo "every decision and its reason is in out/demo/report.md, the plan in out/demo/plan.json,"
+	@echo "the DAW projects and the processed stems (out/demo/stems/) beside them."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -6,7 +6,7 @@ It
 1. writes ``--sessions`` seeded sessions (default 8) of ``--stems`` mono 16-bit stems
    (default 6: kick, snare, hi-hat, bass, keys, lead vocal) × ``--seconds`` (default 20)
    into a temporary folder, made with ``tests/synth.py``;
-2. times, ``--repeats`` times each (the median is reported),
+2. times, ``--repeats`` times each, interleaved (the median is reported),
    - **in-process**: ``mix_session`` on each session in a loop, no Dask at all;
    - **batch, 1 worker** and **batch, 2 workers**: ``run_batch`` on a local cluster
      (worker processes with 1 thread each), wall time from the call to its return,
@@ -139,11 +139,15 @@ def main() -> None:
     try:
         sessions = make_sessions(work / "sessions", args.sessions, args.stems, args.seconds)
         rows = {}
-        serial = [in_process(sessions, work) for _ in range(args.repeats)]
+        # Interleaved (serial, 1, 2, serial, 1, 2...) so that other load, if any, hits all alike.
+        serial, runs_by = [], {1: [], 2: []}
+        for _ in range(args.repeats):
+            serial.append(in_process(sessions, work))
+            for workers in (1, 2):
+                runs_by[workers].append(batch(sessions, work, workers))
         rows["in-process loop (no Dask)"] = tuple(statistics.median(r[i] for r in serial) for i in range(2)) + \
             (None, None, statistics.median(r[2] for r in serial))
-        for workers in (1, 2):
-            runs = [batch(sessions, work, workers) for _ in range(args.repeats)]
+        for workers, runs in runs_by.items():
             rows[f"batch, {workers} worker{'s' if workers > 1 else ''}"] = (
                 statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
                 statistics.median(r[2] for r in runs),

@@ -225,6 +225,20 @@ def test_excerpt_of_a_short_file_is_the_whole_file(tmp_path):
     np.testing.assert_allclose(ex, audio, atol=1e-6)
 
 
+def test_excerpt_resamples_only_when_asked(tmp_path):
+    rate = 48000
+    audio = bass_line(rate, seconds=30.0, channels=2)
+    path = tmp_path / "Audio 01.wav"
+    sf.write(str(path), audio.T, rate, subtype="PCM_24")
+    native, r1 = excerpt(path)
+    resampled, r2 = excerpt(path, 44100)
+    assert (r1, r2) == (48000, 44100)
+    assert native.shape[1] == 20 * 48000
+    assert abs(resampled.shape[1] - 20 * 44100) <= 1
+    # same loudness either way (a resampler keeps the level of 41-98 Hz tones)
+    assert np.sqrt(np.mean(resampled ** 2)) == pytest.approx(np.sqrt(np.mean(native ** 2)), rel=0.01)
+
+
 def test_excerpt_array_is_bounded():
     long = np.tile(kick_pattern(seconds=10.0), (1, 6))                          # 60 s
     ex = excerpt_array(long, SR, seconds=20)

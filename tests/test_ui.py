@@ -291,8 +291,11 @@ def test_stem_table_reports_changes_and_reverts_refused_ones(make_wav):
     row.importance.value = "high"
     assert seen == [("category", "Piano.wav", "Synth"), ("category", "Piano.wav", "Brass"),
                     ("importance", "Piano.wav", "high")]
-    assert table.rows["Track 7.wav"].category.value is None
-    assert "pick one" in table.rows["Track 7.wav"].auto.value
+    # a generic name says nothing: the suggestion comes from listening to the stem
+    track7 = session.stem("Track 7")
+    assert track7.category_source == "audio"
+    assert table.rows["Track 7.wav"].category.value == track7.category
+    assert "from the sound" in table.rows["Track 7.wav"].auto.value
     assert "generic name" in table.rows["Track 7.wav"].findings.value
 
 

@@ -82,12 +82,13 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("active_fraction", "fraction of 5 ms frames within 40 dB of the excerpt's loud level"),
     ("crest_db", "peak over RMS of the active part (dB)"),
     ("level_spread_db", "standard deviation of the 5 ms level over active frames (dB)"),
-    ("attack_db", "median 10 ms level rise at the onsets (dB; 95th percentile of rises when there are none): hits score high"),
+    ("attack_db", "median 10 ms level rise at the onsets (dB; 95th percentile of rises when there are "
+                  "none): hits score high"),
     ("decay_db", "median level drop 150 ms after each onset's peak (dB): plucks and hits decay, pads do not"),
     ("onset_rate_hz", "onsets per second (spectral-flux peaks)"),
     ("onset_contrast", "log ratio of the 95th percentile to the median spectral flux: hits stand out from the bed"),
-    ("low_onset_rate_hz", "onsets per second in the band below 150 Hz (0 when that band is empty)"),
-    ("high_onset_rate_hz", "onsets per second in the band above 5 kHz (0 when that band is empty)"),
+    ("low_onset_rate_hz", "onsets per second in the band below 150 Hz (0 when it holds under 1 % of the energy)"),
+    ("high_onset_rate_hz", "onsets per second in the band above 5 kHz (0 when it holds under 1 % of the energy)"),
     ("percussive_ratio", "share of energy in the percussive part of a median-filter HPSS"),
     ("percussive_low_share", "share of the percussive energy below 150 Hz"),
     ("percussive_high_share", "share of the percussive energy above 5 kHz"),
@@ -163,31 +164,28 @@ def _tile_frames(sample_rate: int) -> int:
 
 def _choose_windows(tile_power: np.ndarray, tile: int, total_frames: int,
                     seconds: float, sample_rate: int) -> list[tuple[int, int]]:
-    """Pick up to :data:`EXCERPT_WINDOWS` non-overlapping loud windows.
+    """Pick the :data:`EXCERPT_WINDOWS` loudest windows of a grid over the file.
 
-    Returns ``(start, frames)`` pairs in time order covering at most ``seconds``.
+    The file is cut into consecutive windows of ``seconds / EXCERPT_WINDOWS``;
+    the loudest ones are kept (ties: the earliest). A grid, rather than windows
+    slid to the loudest spots, always fills the excerpt. A file shorter than
+    ``EXCERPT_WINDOWS + 1`` windows gives one ``seconds`` window slid to where
+    it is loudest. Returns ``(start, frames)`` pairs in time order covering at
+    most ``seconds``.
     """
     want = int(round(seconds * sample_rate))
     if total_frames <= want:
         return [(0, total_frames)] if total_frames > 0 else []
-    win = want // EXCERPT_WINDOWS
-    win_tiles = max(1, win // tile)
-    n = tile_power.size
-    if n <= win_tiles:
-        return [(0, min(want, total_frames))]
-    csum = np.concatenate(([0.0], np.cumsum(tile_power, dtype=np.float64)))
-    energy = csum[win_tiles:] - csum[:-win_tiles]          # energy of window starting at tile i
-    taken = np.zeros(energy.size, dtype=bool)
-    starts: list[int] = []
-    for _ in range(EXCERPT_WINDOWS):
-        cand = np.where(taken, -1.0, energy)
-        i = int(np.argmax(cand))
-        if cand[i] < 0:
-            break
-        starts.append(i)
-        lo, hi = max(0, i - win_tiles + 1), min(energy.size, i + win_tiles)
-        taken[lo:hi] = True                                 # no overlap with this window
-    return [(s * tile, min(win, total_frames - s * tile)) for s in sorted(starts)]
+    win_tiles = max(1, want // EXCERPT_WINDOWS // tile)
+    n_win = tile_power.size // win_tiles
+    if n_win <= EXCERPT_WINDOWS:                 # a little longer than the excerpt: slide one window
+        span = want // tile
+        csum = np.concatenate(([0.0], np.cumsum(tile_power)))
+        i = int(np.argmax(csum[span:] - csum[:-span])) if tile_power.size > span else 0
+        return [(i * tile, min(want, total_frames - i * tile))]
+    energy = tile_power[: n_win * win_tiles].reshape(n_win, win_tiles).sum(axis=1)
+    best = np.sort(np.argsort(-energy, kind="stable")[:EXCERPT_WINDOWS])
+    return [(int(i) * win_tiles * tile, win_tiles * tile) for i in best]
 
 
 def _join(segments: list[np.ndarray], sample_rate: int) -> np.ndarray:
@@ -213,17 +211,20 @@ def excerpt(path: str | os.PathLike, sample_rate: int | None = None, seconds: fl
             ) -> tuple[np.ndarray, int]:
     """Read the most active up-to-``seconds`` of a file.
 
-    One streamed pass (:func:`workbench.audio_io.iter_blocks`) measures the level
-    in 250 ms tiles; then up to :data:`EXCERPT_WINDOWS` non-overlapping windows
-    where the stem is loudest are read again and joined with 10 ms fades. Memory
-    and cost are bounded by the excerpt, not by the stem's length.
+    One streamed pass (:func:`workbench.audio_io.iter_blocks`, at the file's own
+    rate) measures the level in 250 ms tiles; then up to :data:`EXCERPT_WINDOWS`
+    non-overlapping windows where the stem is loudest are read again and joined
+    with 10 ms fades. Memory is bounded by the excerpt; the time is one read of
+    the file plus the excerpt's.
 
     Parameters
     ----------
     path : path-like
         The audio file.
     sample_rate : int or None
-        Rate to read at (resampled while streaming); ``None`` keeps the file's rate.
+        Rate of the returned excerpt; ``None`` (the cheap choice: the features do
+        not need a particular rate) keeps the file's rate. Otherwise only the
+        excerpt is resampled (``scipy.signal.resample_poly``).
     seconds : float
         Longest excerpt (s), > 0.
 
@@ -240,12 +241,16 @@ def excerpt(path: str | os.PathLike, sample_rate: int | None = None, seconds: fl
 
     if not seconds > 0:
         raise ValueError(f"seconds must be > 0, got {seconds!r}")
-    rate = int(sample_rate or sf.info(str(path)).samplerate)
-    tile = _tile_frames(rate)
+    info = sf.info(str(path))
+    native = int(info.samplerate)
+    rate = int(sample_rate or native)
+    # The level pass runs at the file's own rate (no resampling of the whole file);
+    # only the excerpt is resampled, at the end.
+    tile = _tile_frames(native)
     tile_power: list[np.ndarray] = []
     carry = np.zeros(0, dtype=np.float64)
     total = 0
-    for block in iter_blocks(path, sample_rate=sample_rate, block_frames=tile * 256):
+    for block in iter_blocks(path, block_frames=tile * 256):
         sq = np.einsum("cn,cn->n", block, block, dtype=np.float64) / block.shape[0]
         total += sq.size
         if carry.size:
@@ -257,16 +262,37 @@ def excerpt(path: str | os.PathLike, sample_rate: int | None = None, seconds: fl
     if carry.size:
         tile_power.append(np.array([carry.mean()]))
     powers = np.concatenate(tile_power) if tile_power else np.zeros(0)
-    windows = _choose_windows(powers, tile, total, seconds, rate)
+    windows = _choose_windows(powers, tile, total, seconds, native)
     if not windows:
-        channels = sf.info(str(path)).channels
-        return np.zeros((channels, 0), dtype=np.float32), rate
-    segments = [read(path, start=s, frames=n, sample_rate=sample_rate) for s, n in windows]
-    return _join([s for s in segments if s.shape[1]], rate), rate
+        return np.zeros((info.channels, 0), dtype=np.float32), rate
+    segments = [read(path, start=s, frames=n) for s, n in windows]
+    audio = _join([s for s in segments if s.shape[1]], native)
+    if rate != native:                   # resample only the excerpt (polyphase, ~30 ms for 20 s)
+        from scipy.signal import resample_poly
+
+        g = int(np.gcd(rate, native))
+        audio = resample_poly(audio, rate // g, native // g, axis=1).astype(np.float32)
+    return audio, rate
 
 
 def excerpt_array(audio: np.ndarray, sample_rate: int, seconds: float = EXCERPT_SECONDS) -> np.ndarray:
-    """:func:`excerpt` for audio already in memory, ``(channels, samples)``."""
+    """:func:`excerpt` for audio already in memory.
+
+    Parameters
+    ----------
+    audio : np.ndarray
+        ``(channels, samples)`` (1-D is taken as mono).
+    sample_rate : int
+        Hz.
+    seconds : float
+        Longest excerpt (s).
+
+    Returns
+    -------
+    np.ndarray
+        ``float32`` ``(channels, frames)``: the audio itself when it is no longer
+        than ``seconds``, else its loudest windows joined with 10 ms fades.
+    """
     audio = _as_2d(audio)
     tile = _tile_frames(sample_rate)
     n = audio.shape[1]
@@ -353,8 +379,8 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     using median filtering", DAFx) on the spectrogram pooled into 96 log-spaced
     bands, and a per-frame autocorrelation (from the power spectrum, Wiener-
     Khinchin) for periodicity and pitch. Meant for an excerpt (see
-    :func:`excerpt`): the cost grows with the length (about 0.1 s for 20 s at
-    44.1 kHz on one core).
+    :func:`excerpt`): the cost grows with the length (about 40 ms for 20 s at
+    44.1 kHz on one idle core; see ``benchmarks/results/category_accuracy.md``).
 
     Parameters
     ----------
@@ -379,7 +405,7 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     >>> sr = 22050
     >>> noise = np.random.default_rng(0).standard_normal((2, sr)).astype(np.float32) * 0.1
     >>> f = dict(zip(FEATURE_NAMES, audio_features(noise, sr)))
-    >>> f["flatness_mean"] > -0.5   # white noise is spectrally flat
+    >>> bool(f["flatness_mean"] > -0.5)   # white noise is spectrally flat
     True
     """
     from scipy.ndimage import median_filter
@@ -701,12 +727,31 @@ def suggest_from_audio(path_or_audio: str | os.PathLike | np.ndarray, sample_rat
 # Name + audio
 # ---------------------------------------------------------------------------
 
-_DRUM_HITS = ("Kick", "Snare", "Cymbals", "Percussion", "Drums")
 _VOCALS = ("Lead Vocal", "Backing Vocal")
+
+# Mislabel thresholds. They flag only what physics rules out, so they are loose:
+# - a bass part's fundamentals lie between ~41 Hz (low E) and ~250 Hz, and they
+#   carry most of its energy: under 10 % below 250 Hz means no bass notes at all;
+# - a kick's body is 40-100 Hz: under 15 % of the energy below 250 Hz is a click
+#   or another drum;
+# - a hit rises by tens of dB within 10 ms; sustained parts rise by a few dB
+#   (see the attack_db feature): "hits" is a 6 dB rise at the onsets, or a
+#   third of the energy in the percussive part of the HPSS;
+# - cymbals live above 5 kHz: under 2 % there with a third below 120 Hz is a
+#   low drum or a bass, not a cymbal.
+_BASS_MIN_LOW_PCT = 10.0
+_KICK_MIN_LOW_PCT = 15.0
+_HIT_ATTACK_DB = 6.0
+_HIT_PERCUSSIVE_RATIO = 0.35
 
 
 def _share_pct(log_share: float) -> float:
+    """Percent of the energy from a ``share_*`` feature (stored as log10(share + 1e-4))."""
     return max(0.0, 10.0 ** log_share - 1e-4) * 100.0
+
+
+def _pct(percent: float) -> str:
+    return "less than 1%" if percent < 1.0 else f"{percent:.0f}%"
 
 
 def _mislabel_note(name_category: str, audio: AudioSuggestion) -> str | None:
@@ -720,23 +765,24 @@ def _mislabel_note(name_category: str, audio: AudioSuggestion) -> str | None:
     low250 = _share_pct(f.get("share_below_250", 0.0))
     low120 = _share_pct(f.get("share_below_120", 0.0))
     high5k = _share_pct(f.get("share_above_5k", 0.0))
-    hits = f.get("attack_db", 0.0) >= 6.0 or f.get("percussive_ratio", 0.0) >= 0.35
-    if name_category == "Bass" and low250 < 10.0:
-        return (f"Named Bass, but it has almost no low end: only {low250:.0f}% of its energy is below "
+    hits = f.get("attack_db", 0.0) >= _HIT_ATTACK_DB or f.get("percussive_ratio", 0.0) >= _HIT_PERCUSSIVE_RATIO
+    if name_category == "Bass" and low250 < _BASS_MIN_LOW_PCT:
+        return (f"Named Bass, but it has almost no low end: only {_pct(low250)} of its energy is below "
                 f"250 Hz.{heard} Check that this is the right file.")
     if name_category == "Kick":
-        if low250 < 15.0:
-            return (f"Named Kick, but it has little low end: {low250:.0f}% of its energy is below 250 Hz."
+        if low250 < _KICK_MIN_LOW_PCT:
+            return (f"Named Kick, but it has little low end: {_pct(low250)} of its energy is below 250 Hz."
                     f"{heard} Check that this is the right file.")
         if not hits:
-            return f"Named Kick, but there are no drum hits in it: the sound is sustained.{heard} Check the file."
+            return (f"Named Kick, but there are no drum hits in it: the sound is sustained.{heard} "
+                    "Check that this is the right file.")
     if name_category in ("Snare", "Cymbals", "Percussion", "Drums") and not hits \
             and f.get("onset_rate_hz", 0.0) < 0.5:
         return (f"Named {name_category}, but there are no hits in it: the sound is sustained."
                 f"{heard} Check that this is the right file.")
     if name_category == "Cymbals" and high5k < 2.0 and low120 > 30.0:
-        return (f"Named Cymbals, but it has almost no top end ({high5k:.1f}% above 5 kHz) and "
-                f"{low120:.0f}% below 120 Hz.{heard} Check that this is the right file.")
+        return (f"Named Cymbals, but it has almost no top end ({_pct(high5k)} of its energy above 5 kHz) "
+                f"and {_pct(low120)} below 120 Hz.{heard} Check that this is the right file.")
     if name_category in _VOCALS and f.get("voiced_fraction", 1.0) < 0.1 \
             and f.get("percussive_ratio", 0.0) > 0.6:
         return (f"Named {name_category}, but it hardly has a pitch and is mostly hits.{heard} "
