@@ -53,6 +53,13 @@ def regenerate(session, analysis, stem_file: str, level: str, out: Path, setting
     def progress(done, total, stage):
         marks.setdefault(stage, time.perf_counter())
 
+    import resource
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    c0 = cpu()
     t0 = time.perf_counter()
     changed = session.with_settings(importance={stem_file: level})
     plan = plan_mix(changed, analysis, settings)
@@ -62,7 +69,7 @@ def regenerate(session, analysis, stem_file: str, level: str, out: Path, setting
                     preroll_frames=section.preroll_frames, progress=progress)
     t_end = time.perf_counter()
     t_master = marks.get("master", t_end)
-    return {"total_s": t_end - t0, "plan_s": t_plan - t0, "mix_s": t_master - t_plan,
+    return {"total_s": t_end - t0, "cpu_s": cpu() - c0, "plan_s": t_plan - t0, "mix_s": t_master - t_plan,
             "master_s": t_end - t_master, "passes": result.master_passes, "section": section,
             "lufs": result.integrated_lufs}
 
@@ -133,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{', '.join(str(r['passes']) for r in runs)}) | {statistics.median(r['master_s'] for r in runs):.2f} | "
         f"{best['master_s']:.2f} |",
         f"| **total** | **{med:.2f}** | **{best['total_s']:.2f}** |",
+        f"| CPU time of the total (user + system, all threads) | {statistics.median(r['cpu_s'] for r in runs):.2f} | "
+        f"{best['cpu_s']:.2f} |",
         f"| for scale: read + sum the same {sec.seconds + sec.preroll_frames / sec.sample_rate:.0f} s of every "
         f"stem | {floor:.2f} | |", "",
         f"Analysing the session the first time took {t_analyse:.1f} s (not part of the loop).", "",

@@ -129,8 +129,21 @@ def baseline(folder: Path, out: Path) -> None:
             f.write(np.clip(mix, -1, 1).T)
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system, all threads) this process has used so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def child(what: str, folder: Path, work: Path) -> dict:
-    """Run one measurement in this (fresh) process; returns its timings."""
+    """Run one measurement in this (fresh) process; returns its timings (wall and CPU)."""
+    cpu0 = [0.0]
+    result = _child(what, folder, work, cpu0)
+    result["cpu_s"] = _cpu_s() - cpu0[0]
+    return result
+
+
+def _child(what: str, folder: Path, work: Path, cpu0: list) -> dict:
     from workbench.analysis import analyse
     from workbench.mixing.planner import plan_mix
     from workbench.mixing.preview import choose_section
@@ -141,16 +154,19 @@ def child(what: str, folder: Path, work: Path) -> dict:
 
     cache = work / "cache"
     if what == "baseline":
+        cpu0[0] = _cpu_s()
         t0 = time.perf_counter()
         baseline(folder, work / "sum.wav")
         return {"seconds": time.perf_counter() - t0}
     if what == "analysis":
         session = load_session(folder, check_audio=False)
+        cpu0[0] = _cpu_s()
         t0 = time.perf_counter()
         analyse(session, cache=False)
         return {"seconds": time.perf_counter() - t0}
     if what == "automix":
         (work / "mix").mkdir(exist_ok=True)
+        cpu0[0] = _cpu_s()
         t0 = time.perf_counter()
         result = mix_session(folder, work / "mix", cache_dir=cache)
         return {"seconds": time.perf_counter() - t0, "render_s": result.render.seconds,
@@ -161,6 +177,7 @@ def child(what: str, folder: Path, work: Path) -> dict:
         t_load = time.perf_counter() - t_load
         settings = MixSettings()
         stem = next((s for s in session.stems if s.importance == "medium"), session.stems[0])
+        cpu0[0] = _cpu_s()
         t0 = time.perf_counter()
         changed = session.with_settings(importance={stem.file: "high"})
         plan = plan_mix(changed, analysis, settings)
@@ -229,13 +246,13 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path)
 
 
-def report(rows: list[dict], quick: bool, elapsed: float, load: tuple, m: dict, v: dict) -> str:
+def report(rows: list[dict], quick: bool, elapsed: float, load: tuple, m: dict, v: dict, grid: str = "") -> str:
     from quality import environment_line
 
-    cmd = "python benchmarks/perf.py" + (" --quick" if quick else "")
+    cmd = "python benchmarks/perf.py" + (" --quick" if quick else "") + (f" --grid {grid}" if grid else "")
     lines = [
         "## Performance", "",
-        f"`{cmd}` — {'quick subset' if quick else 'full grid'}; the whole run took {elapsed / 60:.1f} min. "
+        f"`{cmd}` — {'custom grid' if grid else 'quick subset' if quick else 'full grid'}; the whole run took {elapsed / 60:.1f} min. "
         f"Load average at start {load[0]:.1f}, at end {load[1]:.1f} (on {m.get('nproc')} CPUs: above "
         f"{m.get('nproc')} other work was competing for the CPUs and every time is inflated).",
         environment_line(m, v), "",
@@ -244,18 +261,22 @@ def report(rows: list[dict], quick: bool, elapsed: float, load: tuple, m: dict, 
         "16-bit sum; **analysis** = `analyse()` with no cache; **automix** = `mix_session()` with an empty "
         "analysis cache (load + check + analyse + plan + render + write mix, plan and report); **preview** = "
         "change one importance, re-plan and render the 30 s preview with the analysis cached (cache load not "
-        "timed). Ratios are to the baseline of the same session in this run; RSS is each child's peak.", "",
-        "| stems | length | baseline (s) | analysis (s) | automix (s) | automix / baseline | analysis / baseline "
-        "| preview regenerate (s) | peak RSS baseline / analysis / automix / preview (MiB) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "timed). Wall-clock seconds, with the CPU seconds (user + system, all threads) of the same work in "
+        "brackets — CPU time barely moves when other processes compete, wall time does; **load** is the 1-minute "
+        "load average when the row started. Ratios are wall time to the baseline of the same session in this run; "
+        "RSS is each child's peak.", "",
+        "| stems | length | load | baseline (s) | analysis (s) | automix (s) | automix / baseline "
+        "| analysis / baseline | preview regenerate (s) | peak RSS baseline / analysis / automix / preview (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         b = r["baseline"]["seconds"]
         lines.append(
-            f"| {r['stems']} | {r['minutes']:g} min | {b:.2f} | {r['analysis']['seconds']:.2f} | "
-            f"{r['automix']['seconds']:.2f} | {r['automix']['seconds'] / b:.1f}× | "
-            f"{r['analysis']['seconds'] / b:.1f}× | {r['preview']['seconds']:.2f} "
-            f"(plan {1000 * r['preview']['plan_s']:.0f} ms) | "
+            f"| {r['stems']} | {r['minutes']:g} min | {r.get('load_1min', float('nan')):.1f} | {b:.2f} | "
+            f"{r['analysis']['seconds']:.2f} (CPU {r['analysis'].get('cpu_s', float('nan')):.1f}) | "
+            f"{r['automix']['seconds']:.2f} (CPU {r['automix'].get('cpu_s', float('nan')):.1f}) | "
+            f"{r['automix']['seconds'] / b:.1f}× | {r['analysis']['seconds'] / b:.1f}× | "
+            f"{r['preview']['seconds']:.2f} (plan {r['preview']['plan_s']:.2f}) | "
             f"{r['baseline']['peak_rss_mib']:.0f} / {r['analysis']['peak_rss_mib']:.0f} / "
             f"{r['automix']['peak_rss_mib']:.0f} / {r['preview']['peak_rss_mib']:.0f} |")
     lines += ["", "![cost vs stems and length](results/scaling.png)", "",
@@ -306,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                     os.link(p, folder / p.name)  # same bytes, no copy
                 work = tmp / f"work-{stems}-{minutes}"
                 work.mkdir()
-                row = {"stems": stems, "minutes": minutes}
+                row = {"stems": stems, "minutes": minutes, "load_1min": os.getloadavg()[0]}
                 for what in MEASURES:  # preview after automix: it needs the automix's analysis cache
                     row[what] = run_measure(what, folder, work)
                 print(f"{stems:2d} stems × {minutes} min: " + ", ".join(
@@ -321,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     load = (load0, os.getloadavg()[0])
     m, v = machine(), versions(debian=())
-    text = report(rows, args.quick, elapsed, load, m, v)
+    text = report(rows, args.quick, elapsed, load, m, v, args.grid or "")
     print(text)
     if not args.no_write:
         plot(rows, PLOT)

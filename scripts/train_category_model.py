@@ -1010,8 +1010,9 @@ def sample_stems_section(folder: Path) -> tuple[list[str], list[float]]:
     lines = ["Each stem's audio alone was given to `suggest_from_audio` (the name was hidden); the true",
              "category comes from the sample session's manifest or, failing that, from the file name",
              "through `workbench.categories.suggest_from_name`.", "",
-             "Not a blind test: the sample stems come from the same packages (FluidR3 programs 1, 26, 34, 95, "
-             "53, 54 and the ColomboAcousticDrumkit, several of them held out above), and an earlier version "
+             "Not a blind test: the sample stems come from the same packages (GM programs 0, 25, 33, 94, 52 and "
+             "53, 0-based as in the unit names above, and the ColomboAcousticDrumkit; of these only programs 0 "
+             "and 52 were trained on, the rest are held out), and an earlier version "
              "of this script got 5 of 10. Looking at why led to three changes in how training stems are made "
              "(vocal lines were always composed in the bottom of the singer's range; tom stems were only "
              "dense grooves, never the sparse fills a real tom track holds; pads never held low notes). "

@@ -75,7 +75,7 @@ __all__ = ["ANALYSIS_VERSION", "Analysis", "StemFeatures", "analyse", "analyse_s
 
 #: Bump when the meaning of a cached number changes without a source change
 #: (the source digest covers code edits).
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 #: Default worker threads (the issue's default). File reads, FFTs, BLAS and large
 #: numpy operations release the GIL; pyebur128's ``add_frames`` (about 30 % of a
 #: stem's CPU time) does not. See ``benchmarks/results/analysis.md`` for the

@@ -116,6 +116,7 @@ class StemFeatures:
     short_term_lufs: np.ndarray = field(repr=False)
     sample_peak_dbfs: float
     true_peak_dbtp: float
+    loud_peak_dbfs: float
     rms_dbfs: float
     crest_db: float | None
     noise_floor_dbfs: float
@@ -280,6 +281,7 @@ def measure_stem(
         short_term_lufs=loud.short_term_lufs,
         sample_peak_dbfs=loud.sample_peak_dbfs,
         true_peak_dbtp=float(loudness.db_from_amplitude(tp)),
+        loud_peak_dbfs=_loud_peak(loud.frame_peak, activity),
         long_term_band_db=np.asarray(spec_result.long_term_db, dtype=np.float32),
         centroid_hz=float(spec_result.centroid_hz_mean),
         rolloff_hz=float(spec_result.rolloff_hz),
@@ -389,6 +391,20 @@ class _FrameSums:
         # AC power: mean square minus squared mean, per channel (Var = E[x²] − E[x]²).
         ac = np.maximum(sq / sizes - (sm / sizes) ** 2, 0.0).mean(axis=0)
         return {"sizes": sizes, "ms": ms, "ac": ac, "sq": sq, "lr": lr}
+
+
+#: Percentile of the per-frame peaks (over active frames) taken as the level of
+#: the stem's loud hits: robust to one stray spike, unlike the sample peak.
+LOUD_PEAK_PERCENTILE = 90
+
+
+def _loud_peak(frame_peak: np.ndarray, activity: np.ndarray) -> float:
+    """Level (dBFS) the stem's loud moments reach: a high percentile of its frame peaks."""
+    n = min(frame_peak.size, activity.size)
+    peaks = np.asarray(frame_peak[:n], dtype=np.float64)[activity[:n]]
+    if peaks.size == 0:
+        return float("-inf")
+    return float(loudness.db_from_amplitude(np.percentile(peaks, LOUD_PEAK_PERCENTILE)))
 
 
 def _level_stats(frame_ms: np.ndarray, activity: np.ndarray, sizes: np.ndarray,

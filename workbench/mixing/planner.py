@@ -24,10 +24,6 @@ from .response import eq_response_db
 from .rules import dynamics, eq, gain, master, pan, space
 from .settings import MixSettings
 
-#: Percentile of a stem's short-term loudness taken as its "loud passages" level
-#: (for compressor thresholds and the glue estimate).
-LOUD_PERCENTILE = 90
-
 
 def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -> MixPlan:
     """Decide the whole mix.
@@ -96,8 +92,10 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
         eqs[i].extend(cuts.get(nm, []))
 
     # 4. Compression from each stem's own loud level.
-    loud = [None if _loud_level(f) is None else _loud_level(f) - fold_db[i] for i, f in enumerate(feats)]
-    comps = [dynamics.compressor(cats[i], imps[i], loud[i], feats[i].crest_db, gain_db[i]) for i in range(n)]
+    # (A compressor's detector follows the signal's peak envelope, so thresholds
+    # are set from the level the stem's loud hits reach, not from its loudness.)
+    peaks = [f.loud_peak_dbfs if math.isfinite(f.loud_peak_dbfs) else None for f in feats]
+    comps = [dynamics.compressor(cats[i], imps[i], peaks[i], feats[i].crest_db, gain_db[i]) for i in range(n)]
 
     # 5. Panning, with the masking after EQ deciding who goes where.
     after = compute_masking(_shaped_band_power(analysis, eqs), analysis.activity, analysis.bands,
@@ -118,7 +116,7 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
             pan_reason=p_reason + ("; its two channels are identical, so it is folded to mono" if fold[i] else ""),
             eq=eqs[i], compressor=comps[i], reverb_send_db=send_db, reverb_reason=send_reason,
             channels=1 if fold[i] else int(feats[i].channels))
-    mplan = master.master(settings, [loud[i] + gain_db[i] if loud[i] is not None else -math.inf
+    mplan = master.master(settings, [peaks[i] + gain_db[i] if peaks[i] is not None else -math.inf
                                      for i in range(n)])
     notes = _masking_notes(names, imps, masking, after)
     return MixPlan(stems=plans, reverb=space.reverb_bus(), master=mplan, sample_rate=settings.sample_rate,
@@ -159,14 +157,6 @@ def _band_energy(band_power: np.ndarray, activity: np.ndarray) -> np.ndarray:
     e = (band_power * w).sum(axis=2, dtype=np.float64)
     tot = e.sum(axis=1, keepdims=True)
     return np.divide(e, tot, out=np.zeros_like(e), where=tot > 0)
-
-
-def _loud_level(f) -> float | None:
-    st = np.asarray(f.short_term_lufs, dtype=float)
-    st = st[np.isfinite(st)]
-    if st.size:
-        return float(np.percentile(st, LOUD_PERCENTILE))
-    return f.integrated_lufs if math.isfinite(f.integrated_lufs) else None
 
 
 def _masking_notes(names, imps, before: MaskingResult, after: MaskingResult) -> list[str]:

@@ -30,8 +30,9 @@ def master(settings: MixSettings, stem_loud_levels_db: list[float]) -> MasterPla
     ----------
     settings : MixSettings
     stem_loud_levels_db : list of float
-        Each stem's loud-passage level after its planned gain (dB); their power
-        sum estimates the bus level the glue compressor sees.
+        Each stem's loud-peak level after its planned gain (dBFS); their power
+        sum estimates the peak level the glue compressor's detector sees on the
+        bus (a lower bound: coincident peaks add in amplitude, not power).
     """
     finite = [x for x in stem_loud_levels_db if math.isfinite(x)]
     glue = None
