@@ -102,6 +102,32 @@ def batch(sessions: list[str], work: Path, workers: int) -> tuple[float, float, 
     return wall, steady_rate(finished, workers), resume, results, cpu["workers"]
 
 
+class OtherLoad:
+    """How much of the machine's CPU time other programs took, from now until :meth:`share`."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me = psutil.Process()
+        self.start = (self._busy(), self._mine(), time.perf_counter())
+
+    @staticmethod
+    def _busy() -> float:
+        import psutil
+
+        t = psutil.cpu_times()
+        return t.user + t.nice + t.system + sum(getattr(t, k, 0.0) for k in ("irq", "softirq", "steal"))
+
+    def _mine(self) -> float:
+        t = self.me.cpu_times()  # children: the worker processes, counted once they have been waited for
+        return t.user + t.system + t.children_user + t.children_system
+
+    def share(self) -> float:
+        busy, mine, wall = self._busy(), self._mine(), time.perf_counter()
+        capacity = (wall - self.start[2]) * (os.cpu_count() or 1)
+        return max(0.0, (busy - self.start[0]) - (mine - self.start[1])) / capacity
+
+
 def machine() -> str:
     import dask
     import distributed
@@ -134,7 +160,7 @@ def main() -> None:
     if args.quick:
         args.sessions, args.stems, args.seconds, args.repeats = 4, 4, 5.0, 1
 
-    load_before = os.getloadavg()
+    others = OtherLoad()
     work = Path(tempfile.mkdtemp(prefix="bench_batch."))
     try:
         sessions = make_sessions(work / "sessions", args.sessions, args.stems, args.seconds)
@@ -156,7 +182,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    load_after = os.getloadavg()
+    others_share = others.share()
     n = args.sessions
     base = rows["batch, 1 worker"]
     lines = [
@@ -168,9 +194,9 @@ def main() -> None:
         + (" --quick" if args.quick else
            f" --sessions {n} --stems {args.stems} --seconds {args.seconds:g} --repeats {args.repeats}") + "`",
         "", machine(),
-        f"- Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load_before)}; after: "
-        f"{', '.join(f'{x:.1f}' for x in load_after)} — anything above {os.cpu_count()} means other work "
-        "shared the CPUs during the run.", "",
+        f"- Other programs used {others_share:.0%} of the machine's CPU time during the run "
+        "(all CPU time counted in /proc/stat minus this benchmark's and its workers'); the figures are "
+        "only representative of an idle machine when this is near 0.", "",
         "| run | wall (s) | sessions/min (wall) | steady sessions/min | vs 1 worker (steady) "
         "| median s per session | CPU s per session | re-run, all skipped (s) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import hashlib
 import json
 import math
@@ -25,6 +26,11 @@ SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 def sine(freq_hz: float, seconds: float, sr: int, rms_dbfs: float) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
     return (10 ** (rms_dbfs / 20) * math.sqrt(2) * np.sin(2 * np.pi * freq_hz * t)).astype(np.float64)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(ev)
+    assert result.attempted >= 10 and result.failed == 0
 
 
 # ------------------------------------------------------------------ loudness
@@ -265,7 +271,6 @@ def test_tiny_corpus_has_stems_and_balance_with_the_stated_offsets(tiny):
     assert [w.name for w in wavs] == [s["file"] for s in bal["stems"]] and len(wavs) == 3
     infos = [sf.info(str(w)) for w in wavs]
     assert {(i.samplerate, i.subtype, i.frames) for i in infos} == {(44100, "PCM_16", bal["frames"])}
-    assert 20 <= bal["seconds"] or bal["session"] == "tiny"
     for s, w in zip(bal["stems"], wavs):
         assert -12.0 <= s["offset_db"] <= 0.0
         # the file is the reference render moved by exactly the stated offset

@@ -23,9 +23,11 @@ stages, streaming in blocks so that memory does not grow with the song:
    limiter took some) or the true peak is above the ceiling, the gain or the
    limiter ceiling is corrected and this stage alone runs again — at most
    ``MAX_MASTER_PASSES`` times, plus one last pass only if the true peak were
-   still over. When the limiter is expected to work, the first pass also runs
-   cheap loudness-only copies of it at higher gains, so the second pass can
-   interpolate the right gain instead of creeping towards it.
+   still over. When the limiter is expected to work, cheap loudness-only
+   copies of it first run at a few gains (reading the temporary file once, no
+   dither, no file written): the first pass takes the gain they predict, so it
+   usually lands on target, and a second pass can interpolate the right gain
+   instead of creeping towards it.
 
    The limiter is :class:`~workbench.mixing.dsp.LookaheadLimiter` (4×
    oversampled detection, 5 ms lookahead, 100 ms release, linked stereo), not
@@ -130,12 +132,14 @@ TRUE_PEAK_STEP_DB = 0.05
 #: milliseconds lets the gain ramp down before a transient instead of clipping it).
 LIMITER_LOOKAHEAD_MS = 5.0
 LIMITER_RELEASE_MS = 100.0
-#: Extra gains (dB above the first pass's) at which the first master pass also
-#: runs loudness-only limiter copies when the limiter is expected to work, so
-#: the second pass can interpolate the gain that reaches the target instead of
-#: creeping towards it (a limiter returns only ~0.6 dB per dB of gain when busy).
-#: The copies detect sample peaks only (a third of the cost); one more copy at
-#: the pass's own gain calibrates them against the real, true-peak limiter.
+#: Extra gains (dB above the loudness-matching gain) at which loudness-only
+#: limiter copies ("probes") run before the first master pass when the limiter
+#: is expected to work, one more copy running at that gain itself: the first
+#: pass takes the gain they predict for the target, and a second pass, if
+#: needed, interpolates instead of creeping towards it (a limiter returns only
+#: ~0.6 dB per dB of gain when busy). The copies detect sample peaks only (a
+#: third of the cost) and so limit a little less than the real, true-peak
+#: limiter: the first pass measures by how much and shifts them.
 PROBE_GAINS_DB = (2.0, 5.0)
 #: Below this many LU per dB of gain the limiter is saturated: every few
 #: milliseconds of the signal already reach the ceiling, so more gain cannot
@@ -601,7 +605,7 @@ def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_pat
                     bus_file.write((glue.process(bus) if glue is not None else bus).T)
             result = _master_pass(bus_path, tmp_out, sr=sr, preroll=0, frames=frames, gain_db=master_gain_db,
                                   ceiling_db=limiter_ceiling_db, bits=bits, dither=plan.master.dither,
-                                  probes=[], progress=None)
+                                  progress=None)
         finally:
             bus_path.unlink(missing_ok=True)
     return RenderResult(path=out, integrated_lufs=result.lufs, true_peak_dbtp=result.true_peak_dbtp,
@@ -767,9 +771,14 @@ def _master(plan: MixPlan, bus: _Bus, bus_path: Path, out_path: Path, *, sr: int
     target, ceiling = plan.master.target_lufs, plan.master.ceiling_dbtp
     gain = target - bus.lufs if math.isfinite(bus.lufs) else 0.0
     limit = ceiling - LIMITER_MARGIN_DB
-    # Probe higher gains in the first pass only when the limiter will work at all.
+    # Probe gains (loudness only) before the first pass only when the limiter will work at all.
     busy = bus.sample_peak > 0 and 20 * math.log10(bus.sample_peak) + gain > limit - 3.0
-    probes = [gain] + [gain + p for p in PROBE_GAINS_DB] if busy else []
+    probes = (_probe_loudness(bus_path, sr=sr, preroll=preroll, ceiling_db=limit,
+                              gains=[gain] + [gain + p for p in PROBE_GAINS_DB]) if busy else [])
+    predicted = (_gain_for_target(probes, target)
+                 if probes and all(math.isfinite(lu) for _, lu in probes) else None)
+    if predicted is not None:
+        gain = predicted
     curve: list[tuple[float, float]] = []        # measured (gain, loudness) points
     notes: list[str] = []
     saturated = False
@@ -777,11 +786,15 @@ def _master(plan: MixPlan, bus: _Bus, bus_path: Path, out_path: Path, *, sr: int
     while True:
         n_pass += 1
         result = _master_pass(bus_path, out_path, sr=sr, preroll=preroll, frames=frames, gain_db=gain,
-                              ceiling_db=limit, bits=bits, dither=plan.master.dither, probes=probes,
+                              ceiling_db=limit, bits=bits, dither=plan.master.dither,
                               progress=progress, stage="master" if n_pass == 1 else f"master pass {n_pass}")
         result.passes = n_pass
         result.notes = notes
-        probes = []
+        if n_pass == 1 and probes and math.isfinite(result.lufs):
+            # Shift the probes by how much less they limited than the real limiter at this gain.
+            pts = sorted(probes)
+            offset = result.lufs - float(np.interp(result.gain_db, [g for g, _ in pts], [lu for _, lu in pts]))
+            result.probes = [(g, lu + offset) for g, lu in pts if math.isfinite(lu)]
         loud_ok = not math.isfinite(result.lufs) or abs(result.lufs - target) <= LOUDNESS_TOLERANCE_LU
         peak_ok = result.true_peak_dbtp <= ceiling
         if not math.isfinite(result.lufs):
@@ -837,22 +850,45 @@ def _gain_for_target(curve: list[tuple[float, float]], target: float) -> float |
     return anchor_g + max(-MAX_GAIN_STEP_DB, min(MAX_GAIN_STEP_DB, step))
 
 
+def _probe_loudness(bus_path: Path, *, sr: int, preroll: int, ceiling_db: float,
+                    gains: list[float]) -> list[tuple[float, float]]:
+    """The loudness (section only) of gain → sample-peak limiter at each gain: ``[(gain_db, lufs)]``.
+
+    Probes only estimate loudness: sample-peak detection is close enough and a
+    third of the cost of the real limiter; nothing is dithered or written.
+    """
+    limiters = [dsp.LookaheadLimiter(ceiling_db, sr, 2, lookahead_ms=LIMITER_LOOKAHEAD_MS,
+                                     release_ms=LIMITER_RELEASE_MS, true_peak=False) for _ in gains]
+    meters = [ebu.R128State(2, sr, ebu.MeasurementMode.MODE_I) for _ in gains]
+    amps = [np.float32(dsp.db_to_amplitude(g)) for g in gains]
+    seen = [0] * len(gains)
+
+    def measure(i: int, y: np.ndarray) -> None:
+        first = max(0, preroll - seen[i])
+        seen[i] += y.shape[1]
+        part = np.ascontiguousarray(y[:, first:].T)
+        if part.shape[0]:
+            meters[i].add_frames(part.reshape(-1), part.shape[0])
+
+    for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
+        for i, lim in enumerate(limiters):
+            measure(i, lim.process(block * amps[i]))
+    for i, lim in enumerate(limiters):
+        measure(i, lim.flush())
+    return [(g, float(ebu.get_loudness_global(m))) for g, m in zip(gains, meters)]
+
+
 def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frames: int, gain_db: float,
-                 ceiling_db: float, bits: int, dither: bool, probes: list[float],
+                 ceiling_db: float, bits: int, dither: bool,
                  progress: Progress | None, stage: str = "master") -> _Pass:
     """One master pass: gain → limiter → dither → ``out_path``, measured while written."""
     limiter = dsp.LookaheadLimiter(ceiling_db, sr, 2, lookahead_ms=LIMITER_LOOKAHEAD_MS,
                                    release_ms=LIMITER_RELEASE_MS)
-    # Probes only estimate loudness: sample-peak detection is close enough and a third of the cost.
-    probe_limiters = [dsp.LookaheadLimiter(ceiling_db, sr, 2, lookahead_ms=LIMITER_LOOKAHEAD_MS,
-                                           release_ms=LIMITER_RELEASE_MS, true_peak=False) for _ in probes]
-    probe_meters = [ebu.R128State(2, sr, ebu.MeasurementMode.MODE_I) for _ in probes]
     mode = ebu.MeasurementMode
     meter = ebu.R128State(2, sr, mode.MODE_I | mode.MODE_TRUE_PEAK | mode.MODE_SAMPLE_PEAK)
     rng = np.random.default_rng(DITHER_SEED) if dither and bits < 32 else None
     scale = float(2 ** (bits - 1))
     amp = np.float32(dsp.db_to_amplitude(gain_db))
-    probe_amps = [np.float32(dsp.db_to_amplitude(g)) for g in probes]
     position = [0, 0]            # output frames seen (pre-roll included), frames written
 
     def emit(out, y: np.ndarray, meters=None) -> None:
@@ -873,35 +909,17 @@ def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frame
         if progress:
             progress(position[1], frames, stage)
 
-    def probe(i: int, y: np.ndarray, seen: int) -> None:
-        first = max(0, preroll - seen)
-        part = np.ascontiguousarray(y[:, first:].T)
-        if part.shape[0]:
-            probe_meters[i].add_frames(part.reshape(-1), part.shape[0])
-
-    seen = [0] * len(probes)
     with sf.SoundFile(str(out_path), "w", sr, 2, SUBTYPES[bits], format="WAV") as out:
         for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
             emit(out, limiter.process(block * amp))
-            for i, lim in enumerate(probe_limiters):
-                y = lim.process(block * probe_amps[i])
-                probe(i, y, seen[i])
-                seen[i] += y.shape[1]
         emit(out, limiter.flush())
-        for i, lim in enumerate(probe_limiters):
-            probe(i, lim.flush(), seen[i])
     if position[1] != frames:   # the limiter returns exactly what it was given
         raise RuntimeError(f"master stage wrote {position[1]} frames instead of {frames}")
     true_peak = max(ebu.get_true_peak(meter, c) for c in range(2))
     sample_peak = max(ebu.get_sample_peak(meter, c) for c in range(2))
     lufs = float(ebu.get_loudness_global(meter))
-    # The probes' sample-peak limiters limit a little less than the real one;
-    # a probe at this pass's own gain measures by how much, and shifts the others.
-    measured = [(g, float(ebu.get_loudness_global(m))) for g, m in zip(probes, probe_meters)]
-    offset = lufs - measured[0][1] if measured and math.isfinite(lufs) and math.isfinite(measured[0][1]) else 0.0
     return _Pass(gain_db=gain_db, ceiling_db=ceiling_db, lufs=lufs,
-                 true_peak_dbtp=_db(true_peak), sample_peak_dbfs=_db(sample_peak),
-                 probes=[(g, lu + offset) for g, lu in measured[1:]])
+                 true_peak_dbtp=_db(true_peak), sample_peak_dbfs=_db(sample_peak), probes=[])
 
 
 def _db(amplitude: float) -> float:
