@@ -41,6 +41,18 @@ from tests.synth import write_session  # noqa: E402  (seeded made-up stems)
 STEM_NAMES = ["Kick", "Snare", "Hi-Hat", "Bass", "Keys", "Lead Vocal", "Guitar", "Pad"]
 
 
+def summarise(runs: list[tuple]) -> dict[str, tuple]:
+    """(best, median) of each measure over runs of ``(wall, steady, resume, summaries, cpu)``."""
+    def both(values, best):
+        values = [v for v in values if v is not None]
+        return (best(values), statistics.median(values)) if values else (None, None)
+
+    return {"wall": both([r[0] for r in runs], min), "steady": both([r[1] for r in runs], max),
+            "resume": both([r[2] for r in runs], min),
+            "per_session": both([statistics.median(s["seconds"] for s in r[3]) for r in runs if r[3]], min),
+            "cpu": both([r[4] for r in runs], min)}
+
+
 def make_sessions(folder: Path, n: int, stems: int, seconds: float) -> list[str]:
     return [str(write_session(folder / f"song {i + 1:02d}", STEM_NAMES[:stems], seconds=seconds, seed=i))
             for i in range(n)]
@@ -171,14 +183,9 @@ def main() -> None:
             serial.append(in_process(sessions, work))
             for workers in (1, 2):
                 runs_by[workers].append(batch(sessions, work, workers))
-        rows["in-process loop (no Dask)"] = tuple(statistics.median(r[i] for r in serial) for i in range(2)) + \
-            (None, None, statistics.median(r[2] for r in serial))
+        rows["in-process loop (no Dask)"] = summarise([(w, r, None, None, c) for w, r, c in serial])
         for workers, runs in runs_by.items():
-            rows[f"batch, {workers} worker{'s' if workers > 1 else ''}"] = (
-                statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-                statistics.median(r[2] for r in runs),
-                statistics.median(s["seconds"] for r in runs for s in r[3]),
-                statistics.median(r[4] for r in runs))
+            rows[f"batch, {workers} worker{'s' if workers > 1 else ''}"] = summarise(runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -188,31 +195,36 @@ def main() -> None:
     lines = [
         "# Batch mixing throughput", "",
         f"{n} sessions × {args.stems} mono stems × {args.seconds:g} s (seeded, `tests/synth.py`), "
-        f"44.1 kHz 16-bit; median of {args.repeats} run(s), each with an empty analysis cache and output folder.",
-        "",
-        f"Command: `python benchmarks/bench_batch.py"
+        f"44.1 kHz 16-bit; {args.repeats} run(s) of each, interleaved, each with an empty analysis cache and "
+        "output folder. Best run first, median in brackets.", "",
+        "Command: `python benchmarks/bench_batch.py"
         + (" --quick" if args.quick else
            f" --sessions {n} --stems {args.stems} --seconds {args.seconds:g} --repeats {args.repeats}") + "`",
         "", machine(),
         f"- Other programs used {others_share:.0%} of the machine's CPU time during the run "
-        "(all CPU time counted in /proc/stat minus this benchmark's and its workers'); the figures are "
-        "only representative of an idle machine when this is near 0.", "",
-        "| run | wall (s) | sessions/min (wall) | steady sessions/min | vs 1 worker (steady) "
-        "| median s per session | CPU s per session | re-run, all skipped (s) |",
+        "(all CPU time counted in /proc/stat minus this benchmark's and its workers'); the figures describe "
+        "an idle machine only when this is near 0. The best run is the least disturbed one.", "",
+        "| run | wall (s) | sessions/min | steady sessions/min | vs 1 worker (steady) "
+        "| s per session | CPU s per session | re-run, all skipped (s) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, (wall, steady, resume, per_session, cpu) in rows.items():
+
+    def cell(pair, fmt="{:.1f}") -> str:
+        return "" if pair[0] is None else f"{fmt.format(pair[0])} ({fmt.format(pair[1])})"
+
+    for name, r in rows.items():
+        rate = (n / r["wall"][0] * 60, n / r["wall"][1] * 60)
         lines.append(
-            f"| {name} | {wall:.1f} | {n / wall * 60:.1f} | {steady:.1f} | {steady / base[1]:.2f}× "
-            f"| {'' if per_session is None else f'{per_session:.2f}'} | {cpu / n:.2f} "
-            f"| {'' if resume is None else f'{resume:.1f}'} |")
+            f"| {name} | {cell(r['wall'])} | {cell(rate)} | {cell(r['steady'])} "
+            f"| {r['steady'][0] / base['steady'][0]:.2f}× | {cell(r['per_session'], '{:.2f}')} "
+            f"| {r['cpu'][1] / n:.2f} | {cell(r['resume'])} |")
     lines += ["", "*Wall* runs from the `run_batch` call to its return: local cluster start, worker warm-up "
-              "(imports), the mixes, `summary.csv`/`summary.json`, cluster stop. *Steady* counts the sessions "
-              "finished after the first round (one session per worker) over the time they took: the rate a "
-              "long batch converges to, without start-up. *CPU s per session*: user + system time of the "
+              "(imports), the mixes, `summary.csv`/`summary.json`, cluster stop; *sessions/min* = sessions / "
+              "wall × 60. *Steady* counts the sessions finished after the first round (one session per worker) "
+              "over the time they took: the rate a long batch converges to, without start-up. *s per session*: "
+              "median time of one session's task. *CPU s per session* (median run): user + system time of the "
               "process(es) that mixed (in-process: this process's threads; batch: the worker processes, "
-              "including their start-up and warm-up imports) divided by the number of sessions; unlike wall "
-              "time it does not grow when other programs share the CPUs.", ""]
+              "including their start-up and warm-up imports) divided by the number of sessions.", ""]
     text = "\n".join(lines)
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
