@@ -149,15 +149,20 @@ def test_dc_offset(tmp_path):
 def test_heavy_limiting(tmp_path):
     rng = np.random.default_rng(1)
     n = SR * 8
-    noise = rng.standard_normal(n) * (0.5 + 0.5 * np.sin(2 * np.pi * 0.5 * np.arange(n) / SR) ** 2)
-    limited = np.clip(noise * 4.0, -0.7, 0.7).astype(np.float32)[None]  # slammed into a ceiling
+    noise = rng.standard_normal(n)
+    beat = 0.05 + np.exp(-((np.arange(n) / SR) % 0.25) / 0.05)  # a hit every quarter second
+    limited = np.clip(noise * beat * 6.0, -0.7, 0.7).astype(np.float32)[None]  # slammed into a ceiling
     natural = (0.1 * noise * np.exp(-((np.arange(n) % SR) / (0.15 * SR)))).astype(np.float32)[None]
+    t = np.arange(n) / SR
+    drone = (0.5 * np.sign(np.sin(2 * np.pi * 110 * t)) * 0.9).astype(np.float32)[None]  # steady square wave
     write(tmp_path, "Synth.wav", limited)
     write(tmp_path, "Perc.wav", natural)
+    write(tmp_path, "Organ.wav", drone)
     s = load_session(tmp_path)
     f = finding(s, "heavy_limiting", "Synth.wav")
     assert f.value < 8.0
     assert "heavy_limiting" not in codes(s, "Perc.wav")
+    assert "heavy_limiting" not in codes(s, "Organ.wav")  # flat, but a steady tone is not limiting
 
 
 def test_late_start_reports_missing_seconds(tmp_path):

@@ -67,10 +67,14 @@ DC_OFFSET_LEVEL = 0.01
 #: crest-factor figures of Vickers 2010, "The loudness war", AES 129),
 #: a flat level (short-term level spread, p90 − p10 of 3 s windows, below 3 dB;
 #: EBU Tech 3342 loudness range of heavily compressed material is a few LU),
-#: and peaks pinned at one ceiling (many windows reach within 0.5 dB of the top).
+#: and peaks pinned at one ceiling (many windows reach within 0.5 dB of the top)
+#: while the level underneath still moves from one 100 ms window to the next
+#: (p90 − p10 ≥ 2 dB): a limiter flattens the peaks of music that has beats and
+#: notes, whereas a steady drone or synth tone is flat everywhere and not limited.
 LIMITING_CREST_DB = 8.0
 LIMITING_SPREAD_DB = 3.0
 LIMITING_PINNED_SHARE = 0.3
+LIMITING_MIN_SHORT_SPREAD_DB = 2.0
 
 #: Lengths closer than this are the same length (one 10 ms audio buffer).
 LENGTH_TOLERANCE_S = 0.01
@@ -492,7 +496,9 @@ def _limiting(st: _AudioStats) -> tuple[float, float] | None:
     levels = 10 * np.log10(np.maximum(three, 1e-20))
     spread = float(np.percentile(levels, 90) - np.percentile(levels, 10))
     pinned = float((st.window_peak[active] >= st.peak * 10 ** (-0.5 / 20)).mean())
-    if crest < LIMITING_CREST_DB and spread < LIMITING_SPREAD_DB and pinned >= LIMITING_PINNED_SHARE:
+    short = 10 * np.log10(np.maximum(pa, 1e-20))
+    moving = float(np.percentile(short, 90) - np.percentile(short, 10)) >= LIMITING_MIN_SHORT_SPREAD_DB
+    if crest < LIMITING_CREST_DB and spread < LIMITING_SPREAD_DB and pinned >= LIMITING_PINNED_SHARE and moving:
         return crest, spread
     return None
 
