@@ -162,6 +162,7 @@ def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section:
                  f"true peak {result.true_peak_dbtp:.1f} dBTP (target {plan.master.target_lufs:g} LUFS, "
                  f"ceiling {plan.master.ceiling_dbtp:g} dBTP), {plan.master.bit_depth}-bit "
                  f"{plan.sample_rate / 1000:g} kHz.")
+    lines += [f"Note: {n}" for n in result.notes]
     if section is not None:
         lines.append(f"Preview: {section.reason}.")
     lines += ["", "## Findings", ""]
