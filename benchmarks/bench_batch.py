@@ -218,6 +218,20 @@ def main() -> None:
             f"| {name} | {cell(r['wall'])} | {cell(rate)} | {cell(r['steady'])} "
             f"| {r['steady'][0] / base['steady'][0]:.2f}× | {cell(r['per_session'], '{:.2f}')} "
             f"| {r['cpu'][1] / n:.2f} | {cell(r['resume'])} |")
+    busy = max(c / w for w, _, c in serial)  # CPUs one mix keeps busy: best in-process run
+    cpus = os.cpu_count() or 1
+    two, one = rows["batch, 2 workers"], rows["batch, 1 worker"]
+    lines += ["", f"**Scaling.** 2 workers against 1: {two['steady'][0] / one['steady'][0]:.2f}× the steady "
+              f"rate, {one['wall'][0] / two['wall'][0]:.2f}× on wall time (best runs). One mix on its own keeps "
+              f"{busy:.1f} of the {cpus} CPUs busy on average (in-process CPU time over wall time: its stems are "
+              f"processed in threads, and pedalboard releases the GIL), so on an idle machine a second worker "
+              f"can add at most about {min(cpus / busy, 2.0):.1f}×; more workers than CPUs / {busy:.1f} only "
+              "queue. On a batch this short the local cluster's start and stop (worker processes importing "
+              "the workbench) is a large part of the wall time; the steady rate is what a long batch reaches.",
+              "", "Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which switches off glibc's "
+              "dynamic mmap threshold; `mix_one` sets the thresholds back (`workbench.batch._tune_malloc`). "
+              "Without that, a 6-stem × 20 s mix in a worker took 2.3× the CPU time of the same mix in an "
+              "ordinary process (13× the page faults)."]
     lines += ["", "*Wall* runs from the `run_batch` call to its return: local cluster start, worker warm-up "
               "(imports), the mixes, `summary.csv`/`summary.json`, cluster stop; *sessions/min* = sessions / "
               "wall × 60. *Steady* counts the sessions finished after the first round (one session per worker) "
