@@ -49,7 +49,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -60,6 +59,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..audio_io import atomic_path
 from ..errors import WorkbenchError
 from . import features as _features
 from . import spectrum as _spectrum
@@ -414,15 +414,8 @@ class _Cache:
         """Write atomically; ``False`` (and no exception) when the cache is unwritable:
         a read-only or full disk must not stop the analysis."""
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, dest)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with atomic_path(dest) as tmp:
+                tmp.write_bytes(data)
         except OSError:
             return False
         return True

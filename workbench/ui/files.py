@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from ..audio_io import atomic_path
 from ..errors import WorkbenchError
 
 #: Environment variables read by :meth:`UploadLimits.from_env` (values in MB, 10^6 bytes).
@@ -335,14 +336,8 @@ def save_uploads(files: Iterable[tuple[str, bytes | memoryview]], folder: Path,
             continue
         name = sanitise_upload_name(raw_name, taken)
         dest = folder / name
-        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(content)
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(content)
         taken.append(name)
         total += size
         count += 1
@@ -385,17 +380,10 @@ def stem_excerpt_wav(path: str | os.PathLike, seconds: float = EXCERPT_SECONDS,
 
 def zip_folder(folder: Path, dest: Path) -> Path:
     """Zip ``folder`` (stored, not compressed: audio does not shrink) into ``dest``, atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=".zip-", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
-            for p in sorted(folder.rglob("*")):
-                if p.is_file():
-                    z.write(p, Path(folder.name) / p.relative_to(folder))
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                z.write(p, Path(folder.name) / p.relative_to(folder))
     return dest
 
 
