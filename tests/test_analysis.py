@@ -14,6 +14,7 @@ import soundfile as sf
 from workbench import audio_io
 from workbench.analysis import (Analysis, analyse, default_cache_dir, features, file_digest,
                                 spectrum)
+from workbench.errors import WorkbenchError
 from workbench.session import load_session
 
 SR = 44100
@@ -50,16 +51,16 @@ def cache(tmp_path):
 
 @pytest.fixture
 def count_reads(monkeypatch):
-    """Counts the blocks read through ``audio_io.iter_blocks``."""
+    """Counts the blocks read through ``audio_io.iter_blocks_interleaved`` (all reads)."""
     counter = {"blocks": 0}
-    real = audio_io.iter_blocks
+    real = audio_io.iter_blocks_interleaved
 
     def counting(path, **kw):
-        for block in real(path, **kw):
+        for pair in real(path, **kw):
             counter["blocks"] += 1
-            yield block
+            yield pair
 
-    monkeypatch.setattr(audio_io, "iter_blocks", counting)
+    monkeypatch.setattr(audio_io, "iter_blocks_interleaved", counting)
     return counter
 
 
@@ -105,6 +106,7 @@ def test_cache_hit_is_equal_fast_and_reads_no_audio(session_dir, cache, monkeypa
         raise AssertionError("the cache hit read audio")
 
     monkeypatch.setattr(audio_io, "iter_blocks", no_audio)
+    monkeypatch.setattr(audio_io, "iter_blocks_interleaved", no_audio)
     monkeypatch.setattr(audio_io, "read", no_audio)
     t0 = time.perf_counter()
     again = analyse(session, cache_dir=cache)
@@ -283,3 +285,57 @@ def test_cache_entries_are_written_atomically(session_dir, cache):
     assert not [n for n in names if n.endswith(".part")]
     assert len([n for n in names if n.endswith(".json")]) == 3
     assert len([n for n in names if n.endswith(".npz")]) == 3
+
+
+@pytest.fixture
+def process_pool(monkeypatch):
+    """Make :func:`analyse` measure in forked worker processes; yields the pools it made."""
+    import threading
+    import workbench.analysis as wa
+
+    if threading.active_count() != 1:
+        pytest.skip("another thread runs in this process: analyse() uses threads then")
+    monkeypatch.setattr(wa, "PROCESS_MIN_SECONDS", 0.0)
+    pools = []
+    real = wa._executor
+
+    def spy(*args):
+        pools.append(real(*args))
+        return pools[-1]
+
+    monkeypatch.setattr(wa, "_executor", spy)
+    return pools
+
+
+def test_worker_processes_give_the_in_process_results(session_dir, cache, process_pool):
+    from concurrent.futures import ProcessPoolExecutor
+
+    session = load_session(session_dir, check_audio=False)
+    one = analyse(session, cache=False, workers=1)
+    assert process_pool == []
+    calls = []
+    two = analyse(session, cache_dir=cache, workers=2, progress=lambda *c: calls.append(c))
+    assert len(process_pool) == 1 and isinstance(process_pool[0], ProcessPoolExecutor)
+    assert one.stems == two.stems
+    np.testing.assert_array_equal(one.band_power, two.band_power)
+    np.testing.assert_array_equal(one.activity, two.activity)
+    assert sorted(c[0] for c in calls) == [1, 2, 3]
+    # The parent wrote the cache: a second run measures nothing.
+    again = analyse(session, cache_dir=cache, workers=2)
+    assert len(process_pool) == 1 and again.stems == one.stems
+
+
+@pytest.mark.parametrize("mode", ["in process", "threads", "processes"])
+def test_a_stem_that_fails_mid_analysis_is_named(session_dir, mode, request, monkeypatch):
+    import workbench.analysis as wa
+
+    if mode == "processes":
+        request.getfixturevalue("process_pool")
+    else:
+        monkeypatch.setattr(wa, "PROCESS_MIN_SECONDS", math.inf)
+    session = load_session(session_dir, check_audio=False)
+    (session_dir / "Keys.wav").write_bytes(b"RIFF but not audio any more")  # replaced after the checks
+    with pytest.raises(WorkbenchError) as err:
+        analyse(session, cache=False, workers=1 if mode == "in process" else 2)
+    assert err.value.code == "analysis_failed" and "Keys.wav" in err.value.message
+    assert err.value.fix

@@ -167,6 +167,67 @@ def test_true_peak_oversamples_only_frames_near_the_peak():
     assert r.true_peak_frames <= 2 < r.frame_peak.size
 
 
+def _smooth_signals(sr: int) -> dict[str, np.ndarray]:
+    t = np.arange(4 * sr) / sr
+    swell = np.minimum(1.0, 0.2 + t / 3.0)  # the peak is in the last second only
+    return {
+        "bass swell": 0.9 * swell * np.sin(2 * np.pi * 55 * t),
+        "pad swell": 0.3 * swell * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 331 * t)
+                                    + np.sin(2 * np.pi * 440 * t)),
+        "sweep": 0.8 * np.sin(2 * np.pi * (20 * t + 0.5 * 2000 * t ** 2 / 4)),
+    }
+
+
+@pytest.mark.parametrize("sr", [44100, 96000])
+def test_smoothness_bound_skips_frames_without_changing_the_true_peak(sr):
+    # Skipping frames by curvature must give exactly the peak of the gain-only
+    # rule (every value computed is the full-rate one), and skip more frames.
+    signals = {**_test_signals(sr), **_smooth_signals(sr)}
+    for name, x in signals.items():
+        audio = np.stack([x, np.roll(x, 7) * 0.8]).astype(np.float32)
+        r = measure(audio, sr, frame_length=4096)
+        gain_only = loudness.true_peak(lambda s, k: [audio[:, s:s + k]], r.frame_peak, frame_length=4096,
+                                       n_samples=audio.shape[1], channels=2, sample_rate=sr)
+        assert loudness.db_from_amplitude(gain_only[0]) == r.true_peak_dbtp, name
+        assert r.true_peak_frames <= gain_only[1], name
+        assert r.true_peak_dbtp == pytest.approx(true_peak_full_rate(audio, sr), abs=0.05), name
+
+
+def test_smoothness_bound_prunes_low_frequency_stems():
+    sr, L = 44100, 4096
+    plateau = math.ceil((4.0 - 2.4) * sr / L) + 2   # the swells reach full level at 2.4 s
+    for name, x in _smooth_signals(sr).items():
+        if name == "sweep":
+            continue
+        x = x.astype(np.float32)[None]
+        r = measure(x, sr, frame_length=L)
+        _, gain_only = loudness.true_peak(lambda s, k: [x[:, s:s + k]], r.frame_peak, frame_length=L,
+                                          n_samples=x.shape[1], channels=1, sample_rate=sr)
+        # The gain-only rule oversamples every frame within 5.4 dB of the peak
+        # (from 1 s on); smoothness leaves the frames at full level.
+        assert r.true_peak_frames <= plateau < gain_only - 10, name
+
+
+@pytest.mark.parametrize("sr", [44100, 96000])
+def test_smoothness_bound_holds_for_every_output(sr):
+    over = Oversampler(sr)
+    m = over._matrix.astype(np.float64)   # window (oldest first) -> phases
+    rng = np.random.default_rng(5)
+    n = over.delay
+    k = np.arange(n)
+    windows = [rng.standard_normal((4000, n)),                            # white
+               np.cumsum(rng.standard_normal((4000, n)), axis=1),         # brown (smooth)
+               np.cumsum(np.cumsum(rng.standard_normal((4000, n)), axis=1), axis=1),
+               np.sign(m).T,                                              # the gain's worst cases
+               np.sin(np.outer(rng.uniform(0, np.pi, 4000), k) + rng.uniform(0, 6, (4000, 1)))]
+    for w in windows:
+        y = np.abs(w @ m).max(axis=1)
+        peak = np.abs(w).max(axis=1)
+        curv = np.abs(np.diff(w, 2, axis=1)).max(axis=1)
+        assert np.all(y <= over.linear_gain * peak + over.curvature_gain * curv + 1e-9)
+    assert over.linear_gain == pytest.approx(1.0, abs=0.002)
+
+
 def test_oversampler_gain_bounds_every_output():
     # The skip rule rests on |output| <= gain * max |window|: check it on the worst case.
     over = Oversampler(44100)

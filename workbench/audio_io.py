@@ -48,8 +48,29 @@ def iter_blocks(
         Resample to this rate while streaming (constant memory, via
         ``pedalboard.io.AudioFile.resampled_to``). ``None`` keeps the file's rate.
     """
+    for block, _ in iter_blocks_interleaved(path, block_frames=block_frames, start=start,
+                                            frames=frames, sample_rate=sample_rate):
+        yield block
+
+
+def iter_blocks_interleaved(
+    path: str | os.PathLike,
+    *,
+    block_frames: int = BLOCK_FRAMES,
+    start: int = 0,
+    frames: int | None = None,
+    sample_rate: int | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """:func:`iter_blocks`, also yielding each block as read, ``(n, channels)``.
+
+    Yields ``(block, interleaved)`` pairs: ``block`` is ``(channels, n)``
+    ``float32`` as :func:`iter_blocks` gives it, ``interleaved`` the same
+    samples C-contiguous in file order (``None`` when resampling), for
+    consumers that want interleaved samples without interleaving them again.
+    """
     if sample_rate is not None and sf.info(str(path)).samplerate != sample_rate:
-        yield from _iter_resampled(path, block_frames, start, frames, sample_rate)
+        for block in _iter_resampled(path, block_frames, start, frames, sample_rate):
+            yield block, None
         return
     with sf.SoundFile(str(path)) as f:
         if start:
@@ -57,11 +78,11 @@ def iter_blocks(
         remaining = f.frames - start if frames is None else frames
         while remaining > 0:
             n = min(block_frames, remaining)
-            block = f.read(n, dtype="float32", always_2d=True)
-            if block.shape[0] == 0:
+            raw = f.read(n, dtype="float32", always_2d=True)
+            if raw.shape[0] == 0:
                 break
-            remaining -= block.shape[0]
-            yield np.ascontiguousarray(block.T)
+            remaining -= raw.shape[0]
+            yield np.ascontiguousarray(raw.T), raw
 
 
 def _iter_resampled(path, block_frames, start, frames, sample_rate) -> Iterator[np.ndarray]:

@@ -30,3 +30,7 @@ class WorkbenchError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.fix}".strip()
+
+    def __reduce__(self):
+        # Picklable with all three fields (e.g. raised in a worker process).
+        return (type(self), (self.code, self.message, self.fix))

@@ -51,7 +51,9 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import multiprocessing
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -76,12 +78,18 @@ __all__ = ["ANALYSIS_VERSION", "Analysis", "StemFeatures", "analyse", "analyse_s
 #: Bump when the meaning of a cached number changes without a source change
 #: (the source digest covers code edits).
 ANALYSIS_VERSION = 2
-#: Default worker threads (the issue's default). File reads, FFTs, BLAS and large
-#: numpy operations release the GIL; pyebur128's ``add_frames`` (about 30 % of a
-#: stem's CPU time) does not. See ``benchmarks/results/analysis.md`` for the
-#: measured 1 → 2 thread speed-up (on a shared, loaded 2-core machine it was
-#: 0.8–1.2×, i.e. not measurable there).
+#: Default workers measuring stems side by side. pyebur128's ``add_frames``
+#: (about a third of a stem's CPU time) holds Python's GIL, so threads overlap
+#: only the rest (file reads, FFTs, large numpy operations); worker processes
+#: (see :data:`PROCESS_MIN_SECONDS`) overlap everything. See
+#: ``benchmarks/results/analysis.md`` for the measured speed-ups.
 DEFAULT_WORKERS = 2
+#: Stems are measured in forked worker processes when at least this much audio
+#: (s, summed over the stems to measure) is to be read and the caller runs no
+#: other Python thread: forking costs about 10 ms a worker, and forking a
+#: process whose other threads may hold locks (a Jupyter kernel's) is unsafe,
+#: so small jobs and threaded callers use threads instead.
+PROCESS_MIN_SECONDS = 120.0
 #: A file changed this recently (s) when hashed is hashed again next time
 #: (timestamp granularity; git's racy-clean rule).
 RACY_S = 2.0
@@ -215,8 +223,9 @@ def analyse(
     cache_dir : path-like or None
         Cache folder (default :func:`default_cache_dir`).
     workers : int or None
-        Threads analysing stems side by side (default :data:`DEFAULT_WORKERS`);
-        1 analyses in the calling thread.
+        Stems measured side by side (default :data:`DEFAULT_WORKERS`), in
+        worker processes or threads (see :data:`PROCESS_MIN_SECONDS`); 1
+        measures in the calling thread.
     progress : callable or None
         ``progress(done, total, name)`` after each stem, from the calling thread.
     cache : bool
@@ -242,30 +251,73 @@ def analyse(
     store = _Cache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
     workers = DEFAULT_WORKERS if workers is None else max(1, int(workers))
 
-    def one(stem: "Stem") -> tuple[StemFeatures, np.ndarray, np.ndarray]:
-        try:
-            return _analyse_cached(stem, sample_rate, bands, store)
-        except WorkbenchError:
-            raise
-        except Exception as exc:  # a stem that passed the checks but fails mid-read
-            raise WorkbenchError(
-                "analysis_failed", f"Could not analyse {stem.file}: {exc}",
-                "Check that the file plays to its end; re-export it from your DAW.") from exc
+    def failed(stem: "Stem", exc: BaseException) -> WorkbenchError:
+        return WorkbenchError(
+            "analysis_failed", f"Could not analyse {stem.file}: {exc}",
+            "Check that the file plays to its end; re-export it from your DAW.")
 
     # Measure (or load) every stem; each one's per-frame arrays go straight
     # into the session arrays, padded with silence to the session's length.
     feats: list = [None] * len(stems)
     band_power = np.zeros((len(stems), bands.n_bands, n_frames), dtype=np.float32)
     activity = np.zeros((len(stems), n_frames), dtype=bool)
+    done = 0
 
     def collect(i: int, result: tuple[StemFeatures, np.ndarray, np.ndarray]) -> None:
+        nonlocal done
         f, p, a = _features.fit_frames(*result, n_frames)
         feats[i] = f
         band_power[i] = p
         activity[i] = a
+        done += 1
+        if progress is not None:
+            progress(done, len(stems), stems[i].name)
 
+    # Cache hits first (cheap), then the stems to measure.
+    keys: dict[int, str] = {}
+    todo = []
+    for i, stem in enumerate(stems):
+        if store is not None:
+            keys[i] = store.key(stem.path, sample_rate, bands)
+            hit = store.load(keys[i], stem)
+            if hit is not None:
+                collect(i, hit)
+                continue
+        todo.append(i)
+
+    def measured(i: int, result: tuple[StemFeatures, np.ndarray, np.ndarray]) -> None:
+        if store is not None:
+            store.save(keys[i], *result)
+        collect(i, result)
+
+    jobs = [(stems[i].path, sample_rate, stems[i].name, bands) for i in todo]
     with _features.blas_single_thread():
-        _run(stems, one, collect, workers, progress)
+        if workers == 1 or len(todo) <= 1:
+            for i, job in zip(todo, jobs):
+                try:
+                    result = _measure(*job)
+                except WorkbenchError:
+                    raise
+                except Exception as exc:  # a stem that passed the checks but fails mid-read
+                    raise failed(stems[i], exc) from exc
+                measured(i, result)
+        else:
+            with _executor(min(workers, len(todo)), [stems[i] for i in todo]) as pool:
+                futures = {pool.submit(_measure, *job): i for i, job in zip(todo, jobs)}
+                try:
+                    for fut in as_completed(futures):
+                        i = futures[fut]
+                        try:
+                            result = fut.result()
+                        except WorkbenchError:
+                            raise
+                        except Exception as exc:
+                            raise failed(stems[i], exc) from exc
+                        measured(i, result)
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
 
     return Analysis(
         sample_rate=sample_rate,
@@ -275,42 +327,27 @@ def analyse(
     )
 
 
-def _run(stems: list, one: Callable, collect: Callable, workers: int,
-         progress: Callable[[int, int, str], None] | None) -> None:
-    """``collect(i, one(stem))`` for every stem, in a thread pool unless ``workers == 1``.
+def _measure(path: Path, sample_rate: int, name: str, bands: Bands) -> tuple[StemFeatures, np.ndarray, np.ndarray]:
+    """Measure one stem (the unit of work of :func:`analyse`'s workers).
 
-    ``collect`` and ``progress`` run in the calling thread.
+    Forked workers inherit the caller's one-thread BLAS limit (set around the
+    whole measurement, as a limit set per stem would be undone by a
+    neighbouring thread's exit).
     """
-    if workers == 1 or len(stems) == 1:
-        for i, stem in enumerate(stems):
-            collect(i, one(stem))
-            if progress is not None:
-                progress(i + 1, len(stems), stem.name)
-        return
-    with ThreadPoolExecutor(max_workers=min(workers, len(stems))) as pool:
-        futures = {pool.submit(one, stem): i for i, stem in enumerate(stems)}
-        try:
-            for done, fut in enumerate(as_completed(futures), start=1):
-                i = futures[fut]
-                collect(i, fut.result())
-                if progress is not None:
-                    progress(done, len(stems), stems[i].name)
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
+    return _features.measure_stem(path, sample_rate=sample_rate, name=name, bands=bands)
 
 
-def _analyse_cached(stem: "Stem", sample_rate: int, bands: Bands, store: "_Cache | None"):
-    if store is None:
-        return _features.measure_stem(stem.path, sample_rate=sample_rate, name=stem.name, bands=bands)
-    key = store.key(stem.path, sample_rate, bands)
-    hit = store.load(key, stem)
-    if hit is not None:
-        return hit
-    result = _features.measure_stem(stem.path, sample_rate=sample_rate, name=stem.name, bands=bands)
-    store.save(key, *result)
-    return result
+def _executor(workers: int, stems: list) -> Executor:
+    """Forked worker processes for long jobs in a single-threaded caller, else threads.
+
+    See :data:`PROCESS_MIN_SECONDS`. Results come back pickled (a stem's band
+    powers are about 40 × 10 floats a second), identical to an in-process run.
+    """
+    seconds = sum(s.duration_s or 0.0 for s in stems)
+    if (seconds >= PROCESS_MIN_SECONDS and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods()):
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(max_workers=workers)
 
 
 def default_cache_dir() -> Path:

@@ -245,9 +245,9 @@ def measure_stem(
     meter = loudness.LoudnessMeter(channels, sample_rate, frame_length=L)
     spec = spectrum.BandPowerAccumulator(sample_rate, bands=bands)
     sums = _FrameSums(channels, L)
-    for block in audio_io.iter_blocks(path, sample_rate=sample_rate, frames=frames,
-                                      block_frames=block_frames):
-        meter.push(block)
+    for block, raw in audio_io.iter_blocks_interleaved(path, sample_rate=sample_rate, frames=frames,
+                                                       block_frames=block_frames):
+        meter.push(block, interleaved=raw)
         spec.push(block[0] if channels == 1 else _mono_fold(block))
         sums.push(block)
     loud = meter.finish()
@@ -259,7 +259,8 @@ def measure_stem(
         return audio_io.iter_blocks(path, start=start, frames=count, sample_rate=sample_rate,
                                     block_frames=block_frames)
 
-    tp, tp_frames = loudness.true_peak(read_span, loud.frame_peak, frame_length=L,
+    tp, tp_frames = loudness.true_peak(read_span, loud.frame_peak, frame_curvature=loud.frame_curvature,
+                                       frame_length=L,
                                        n_samples=n_samples, channels=channels,
                                        sample_rate=sample_rate)
 

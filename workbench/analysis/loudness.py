@@ -52,6 +52,17 @@ the cost.
 The interpolator is libebur128's own 49-tap polyphase FIR (:class:`Oversampler`),
 vectorised.
 
+The worst-case gain is reached only by signals that flip sign from sample to
+sample; smooth (mostly low-frequency) signals cannot overshoot their samples
+by much. So the meter also keeps, per frame, the largest second difference
+``|x[m] - 2 x[m-1] + x[m-2]|`` (the curvature): an interpolated value is the
+linear interpolation between its two neighbouring samples plus a remainder
+bounded by the curvature (Taylor's theorem for sequences), which gives a second
+bound, ``A * peak + W * curvature`` (:attr:`Oversampler.linear_gain`,
+:attr:`Oversampler.curvature_gain`), and a frame is oversampled only when both
+bounds reach the stem's sample peak. On the sample stems this leaves 6 % of the
+frames instead of 26 % (bass and pads: under 2 %).
+
 Silence
 -------
 The loudness of silence is ``-inf`` (LUFS, dBFS, dBTP) in Python — it compares
@@ -149,6 +160,9 @@ class LoudnessResult:
         least the sample peak.
     frame_peak : np.ndarray
         ``float32`` linear sample peak of every analysis frame (all channels).
+    frame_curvature : np.ndarray or None
+        ``float32`` largest absolute second difference of every analysis frame
+        (all channels; see the module doc), for :func:`true_peak`.
     true_peak_frames : int
         How many analysis frames the true-peak pass oversampled.
     """
@@ -160,6 +174,7 @@ class LoudnessResult:
     sample_peak_dbfs: float
     true_peak_dbtp: float
     frame_peak: np.ndarray
+    frame_curvature: np.ndarray | None = None
     true_peak_frames: int = 0
 
 
@@ -205,12 +220,19 @@ class LoudnessMeter:
         self._state = ebu.R128State(self.channels, self.sample_rate, _MODE)
         self._hop_fill = 0
         self._hop_loudness: list[float] = []
-        self._peaks: list[np.ndarray] = []
-        self._partial_peak = 0.0
+        self._peaks = _FrameMax(self.frame_length)
+        self._curvature = _FrameMax(self.frame_length)
+        self._last2 = np.zeros((self.channels, 2), dtype=np.float32)  # samples before the block
         self.n_samples = 0
 
-    def push(self, block: np.ndarray) -> None:
-        """Add a block ``(channels, n)`` (``float32`` or ``float64``) of the signal."""
+    def push(self, block: np.ndarray, *, interleaved: np.ndarray | None = None) -> None:
+        """Add a block ``(channels, n)`` (``float32`` or ``float64``) of the signal.
+
+        ``interleaved``, optional, is the same block as a C-contiguous
+        ``(n, channels)`` array (as sound files are read), which libebur128
+        takes as it is: interleaving ``block`` again costs about as much as
+        reading it.
+        """
         if block.ndim != 2 or block.shape[0] != self.channels:
             raise ValueError(
                 f"block must have shape ({self.channels}, n), got {block.shape}")
@@ -220,7 +242,10 @@ class LoudnessMeter:
         self._push_peaks(block)
         # libebur128 wants one flat interleaved buffer; float32 is accepted as is.
         dtype = np.float64 if block.dtype == np.float64 else np.float32
-        flat = np.ascontiguousarray(block.T, dtype=dtype).reshape(-1)
+        if interleaved is not None and interleaved.shape == (n, self.channels):
+            flat = np.ascontiguousarray(interleaved, dtype=dtype).reshape(-1)
+        else:
+            flat = np.ascontiguousarray(block.T, dtype=dtype).reshape(-1)
         ch, st, i = self.channels, self._state, 0
         while i < n:
             take = min(n - i, self.hop - self._hop_fill)
@@ -233,32 +258,21 @@ class LoudnessMeter:
         self.n_samples += n
 
     def _push_peaks(self, block: np.ndarray) -> None:
-        L = self.frame_length
         a = np.abs(block[0]) if self.channels == 1 else np.abs(block).max(axis=0)
-        offset = self.n_samples % L          # position inside the current frame
-        head = min(L - offset, a.size) if offset else 0
-        if head:
-            self._partial_peak = max(self._partial_peak, float(a[:head].max()))
-            if offset + head < L:
-                return
-            self._peaks.append(np.array([self._partial_peak], dtype=np.float32))
-            self._partial_peak = 0.0
-        rest = a[head:]
-        full = rest.size // L
-        if full:
-            self._peaks.append(rest[: full * L].reshape(full, L).max(axis=1).astype(np.float32))
-        if rest.size > full * L:
-            self._partial_peak = float(rest[full * L:].max())
+        self._peaks.push(a)
+        # Second differences, continued across blocks (zeros before the start,
+        # as in the interpolator's delay line).
+        x = np.concatenate([self._last2, block.astype(np.float32, copy=False)], axis=1)
+        d2 = np.abs(x[:, 2:] - 2.0 * x[:, 1:-1] + x[:, :-2])
+        self._curvature.push(d2[0] if self.channels == 1 else d2.max(axis=0))
+        self._last2 = x[:, -2:].copy()
 
     def finish(self) -> LoudnessResult:
         """Loudness of everything pushed; true peak equals sample peak here.
 
         Call :func:`true_peak` with ``frame_peak`` for the two-pass true peak.
         """
-        peaks = list(self._peaks)
-        if self.n_samples % self.frame_length:
-            peaks.append(np.array([self._partial_peak], dtype=np.float32))
-        frame_peak = np.concatenate(peaks) if peaks else np.zeros(0, np.float32)
+        frame_peak = self._peaks.result()
         sample_peak = float(frame_peak.max()) if frame_peak.size else 0.0
         short_term = self._short_term()
         hop_s = (self.frame_length if self._on_frame_grid else self.hop) / self.sample_rate
@@ -272,6 +286,7 @@ class LoudnessMeter:
             sample_peak_dbfs=peak_db,
             true_peak_dbtp=peak_db,
             frame_peak=frame_peak,
+            frame_curvature=self._curvature.result(),
         )
 
     def _hop_energy(self) -> np.ndarray:
@@ -354,6 +369,40 @@ def loudness_range_from_hops(hop_energy: np.ndarray) -> float:
     return _lufs(float(high)) - _lufs(float(low))
 
 
+class _FrameMax:
+    """Running maximum of a per-sample series on a grid of ``frame_length`` samples."""
+
+    def __init__(self, frame_length: int) -> None:
+        self.frame_length = int(frame_length)
+        self._done: list[np.ndarray] = []
+        self._partial = 0.0
+        self._n = 0
+
+    def push(self, a: np.ndarray) -> None:
+        L = self.frame_length
+        offset = self._n % L  # position inside the current frame
+        self._n += a.size
+        head = min(L - offset, a.size) if offset else 0
+        if head:
+            self._partial = max(self._partial, float(a[:head].max()))
+            if offset + head < L:
+                return
+            self._done.append(np.array([self._partial], dtype=np.float32))
+            self._partial = 0.0
+        rest = a[head:]
+        full = rest.size // L
+        if full:
+            self._done.append(rest[: full * L].reshape(full, L).max(axis=1).astype(np.float32))
+        if rest.size > full * L:
+            self._partial = float(rest[full * L:].max())
+
+    def result(self) -> np.ndarray:
+        parts = list(self._done)
+        if self._n % self.frame_length:
+            parts.append(np.array([self._partial], dtype=np.float32))
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
 def true_peak(
     read_span: Callable[[int, int], Iterable[np.ndarray]],
     frame_peak: np.ndarray,
@@ -362,6 +411,7 @@ def true_peak(
     n_samples: int,
     channels: int,
     sample_rate: int,
+    frame_curvature: np.ndarray | None = None,
 ) -> tuple[float, int]:
     """Second pass: the true peak, oversampling only the frames that can hold it.
 
@@ -383,6 +433,10 @@ def true_peak(
         Linear sample peak per analysis frame, from :class:`LoudnessMeter`.
     frame_length, n_samples, channels, sample_rate : int
         The analysis frame length, the signal's length, channels and rate.
+    frame_curvature : np.ndarray or None
+        Largest absolute second difference per frame, from :class:`LoudnessMeter`;
+        with it, frames whose smoothness rules out an overshoot are skipped too
+        (see the module doc).
 
     Returns
     -------
@@ -398,6 +452,14 @@ def true_peak(
     if over.factor == 1:
         return sample_peak, 0
     candidates = frame_peak * np.float32(over.gain) >= np.float32(sample_peak)
+    if frame_curvature is not None and frame_curvature.size == frame_peak.size:
+        # The smoothness bound of every output whose window touches frame k
+        # (outputs [kL, (k+1)L + history) read frames k-1..k+1); the 1e-5 margin
+        # covers float32 rounding in the oversampler.
+        p3 = _max3(frame_peak.astype(np.float64))
+        c3 = _max3(frame_curvature.astype(np.float64))
+        smooth_bound = (over.linear_gain * p3 + over.curvature_gain * c3) * (1 + 1e-5)
+        candidates &= smooth_bound >= sample_peak
     peak = sample_peak
     L, H = frame_length, over.history
     for first, last in _runs(candidates, max_gap=1):
@@ -409,6 +471,33 @@ def true_peak(
         history = np.zeros((channels, H - (out_start - read_start)), np.float32)
         peak = max(peak, over.peak(read_span(read_start, out_stop - read_start), history))
     return peak, int(candidates.sum())
+
+
+def _smoothness_bound(h: np.ndarray) -> tuple[float, float]:
+    """``(A, W)`` with ``|output| <= A * max|x| + W * max|x[m] - 2 x[m-1] + x[m-2]|``.
+
+    ``h[f, j]`` weighs window sample ``j`` (oldest first) in phase ``f``. Each
+    phase is split into the line through the two samples around its
+    interpolation point ``a, a + 1`` — ``(S - M) x[a] + M x[a+1]`` with ``S``
+    the phase's sum and ``M`` its first moment about ``a``, at most
+    ``(|S - M| + |M|) max|x|`` — and the remainder: sample ``j`` departs from
+    that line by at most ``d (d + 1) / 2`` times the largest second difference,
+    ``d`` its distance (in samples) beyond ``a`` or ``a + 1`` (summing the
+    differences of first differences). Both coefficients are the worst over
+    the phases (1.0009 and 1.48 at 4×).
+    """
+    A = W = 0.0
+    j = np.arange(h.shape[1], dtype=np.float64)
+    for hf in np.asarray(h, dtype=np.float64):
+        S = hf.sum()
+        if not np.any(hf):
+            continue
+        a = math.floor(float(np.sum(hf * j) / S))
+        M = float(np.sum(hf * (j - a)))
+        d = np.where(j >= a + 1, j - a - 1, a - j)
+        A = max(A, abs(S - M) + abs(M))
+        W = max(W, float(np.sum(np.abs(hf) * d * (d + 1) / 2)))
+    return A, W
 
 
 class Oversampler:
@@ -450,6 +539,7 @@ class Oversampler:
         #: Largest absolute coefficient sum of a phase: no output exceeds this
         #: times the largest sample in its window (1.864 at 4×, 2.307 at 2×).
         self.gain = float(np.abs(h).sum(axis=1).max()) if f > 1 else 1.0
+        self.linear_gain, self.curvature_gain = _smoothness_bound(h[:, ::-1])
 
     def peak(self, blocks: Iterable[np.ndarray], history: np.ndarray) -> float:
         """Largest absolute output over consecutive ``(channels, n)`` blocks.
@@ -469,6 +559,15 @@ class Oversampler:
                     best = max(best, float(y.max()), -float(y.min()))
             tail = x[:, x.shape[1] - self.history:]
         return best
+
+
+def _max3(a: np.ndarray) -> np.ndarray:
+    """``max(a[k-1], a[k], a[k+1])`` for every ``k`` (missing neighbours ignored)."""
+    out = a.copy()
+    if a.size > 1:
+        np.maximum(out[1:], a[:-1], out=out[1:])
+        np.maximum(out[:-1], a[1:], out=out[:-1])
+    return out
 
 
 def _runs(mask: np.ndarray, *, max_gap: int) -> Iterable[tuple[int, int]]:
@@ -528,6 +627,7 @@ def measure(
     meter.push(audio)
     result = meter.finish()
     tp, n_tp = true_peak(lambda s, k: [audio[:, s:s + k]], result.frame_peak,
+                         frame_curvature=result.frame_curvature,
                          frame_length=meter.frame_length, n_samples=n, channels=channels,
                          sample_rate=sample_rate)
     return _with_true_peak(result, tp, n_tp)
