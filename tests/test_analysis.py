@@ -291,19 +291,20 @@ def test_cache_entries_are_written_atomically(session_dir, cache):
 def process_pool(monkeypatch):
     """Make :func:`analyse` measure in forked worker processes; yields the pools it made."""
     import threading
-    import workbench.analysis as wa
+
+    from workbench import workers
 
     if threading.active_count() != 1:
         pytest.skip("another thread runs in this process: analyse() uses threads then")
-    monkeypatch.setattr(wa, "PROCESS_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(workers, "PROCESS_MIN_SECONDS", 0.0)
     pools = []
-    real = wa._executor
+    real = workers.executor
 
     def spy(*args):
         pools.append(real(*args))
         return pools[-1]
 
-    monkeypatch.setattr(wa, "_executor", spy)
+    monkeypatch.setattr(workers, "executor", spy)
     return pools
 
 
@@ -327,12 +328,12 @@ def test_worker_processes_give_the_in_process_results(session_dir, cache, proces
 
 @pytest.mark.parametrize("mode", ["in process", "threads", "processes"])
 def test_a_stem_that_fails_mid_analysis_is_named(session_dir, mode, request, monkeypatch):
-    import workbench.analysis as wa
+    from workbench import workers
 
     if mode == "processes":
         request.getfixturevalue("process_pool")
     else:
-        monkeypatch.setattr(wa, "PROCESS_MIN_SECONDS", math.inf)
+        monkeypatch.setattr(workers, "PROCESS_MIN_SECONDS", math.inf)
     session = load_session(session_dir, check_audio=False)
     (session_dir / "Keys.wav").write_bytes(b"RIFF but not audio any more")  # replaced after the checks
     with pytest.raises(WorkbenchError) as err:

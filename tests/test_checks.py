@@ -299,3 +299,33 @@ def test_a_bass_with_no_low_end_is_flagged(tmp_path):
     assert f.severity == "warning" and "Bass" in f.message
     assert s.stem("Bass").category == "Bass"  # a confident name still wins
     assert "category_mismatch" not in codes(s, "Kick.wav")
+
+
+def test_worker_processes_find_what_one_thread_finds(tmp_path, monkeypatch):
+    # Long sessions are checked and classified in forked worker processes
+    # (workbench/workers.py): same findings, same categories, same order.
+    import threading
+
+    from workbench import workers
+
+    if threading.active_count() != 1:
+        pytest.skip("another thread runs in this process: load_session() uses threads then")
+    x = tone()
+    x[0, 100:110] = np.nan
+    write(tmp_path, "Synth.wav", x, subtype="FLOAT")
+    write(tmp_path, "Pad.wav", np.zeros((2, SR * 2), dtype=np.float32))
+    write(tmp_path, "Bass.wav", tone(level_db=-12.0) + 0.05)
+    write(tmp_path, "Track 4.wav", tone(level_db=-20.0))
+    monkeypatch.setattr(workers, "DEFAULT_WORKERS", 1)
+    one = load_session(tmp_path)
+    monkeypatch.setattr(workers, "DEFAULT_WORKERS", 2)
+    monkeypatch.setattr(workers, "PROCESS_MIN_SECONDS", 0.0)
+    pools = []
+    real = workers.executor
+    monkeypatch.setattr(workers, "executor", lambda *a: pools.append(real(*a)) or pools[-1])
+    many = load_session(tmp_path)
+    assert len(pools) == 2 and all(type(p).__name__ == "ProcessPoolExecutor" for p in pools)
+    assert many.findings == one.findings
+    assert {"nan_samples", "silent", "dc_offset"} <= {f.code for f in many.findings}
+    assert [(s.category, s.confidence, s.category_source) for s in many.stems] == \
+        [(s.category, s.confidence, s.category_source) for s in one.stems]

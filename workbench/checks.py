@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import soundfile as sf
 
-from . import categories
+from . import categories, workers
 from .audio_io import iter_blocks
 
 Severity = Literal["error", "warning", "note"]
@@ -161,17 +161,28 @@ def run_checks(session, *, check_audio: bool = True) -> list[Finding]:
             f"{session.max_stems} stems remain, or raise the limit in the settings."))
 
     per_stem: dict[str, list[Finding]] = {s.file: [] for s in session.stems}
+    audio: dict[str, list[Finding]] = {s.file: [] for s in session.stems}
     stats: dict[str, _AudioStats] = {}
+    to_read = []
     for stem in session.stems:
-        out = per_stem[stem.file]
-        out.extend(_safe(stem, lambda: _header_checks(stem)))
-        if stem.readable and check_audio and not any(f.severity == "error" for f in out):
-            def audio_pass(stem=stem):
-                st = _read_stats(stem.path, stem.sample_rate)
-                stats[stem.file] = st
-                return _audio_checks(stem, st)
-            out.extend(_safe(stem, audio_pass))
-        out.extend(_name_checks(stem))
+        per_stem[stem.file].extend(_safe(stem, lambda: _header_checks(stem)))
+        if stem.readable and check_audio and not any(f.severity == "error" for f in per_stem[stem.file]):
+            to_read.append(stem)
+    # The streamed passes run side by side (workers.py); the checks on what
+    # they measured run here.
+    jobs = [(stem.path, stem.sample_rate) for stem in to_read]
+    seconds = sum(stem.duration_s or 0.0 for stem in to_read)
+    for k, fut in workers.run_each(_read_stats, jobs, seconds=seconds):
+        stem = to_read[k]
+
+        def audio_pass(stem=stem, fut=fut):
+            st = fut.result()
+            stats[stem.file] = st
+            return _audio_checks(stem, st)
+        audio[stem.file] = _safe(stem, audio_pass)
+    for stem in session.stems:
+        per_stem[stem.file].extend(audio[stem.file])
+        per_stem[stem.file].extend(_name_checks(stem))
 
     findings.extend(_session_checks(session, stats, per_stem))
     for stem in session.stems:

@@ -218,6 +218,16 @@ def load_session(path: str | os.PathLike | list, *, max_stems: int = 32,
     return session
 
 
+def _hear(path: Path):
+    """The audio's category suggestion for one stem, or ``None`` when it cannot be read."""
+    from .analysis import classify
+
+    try:
+        return classify.suggest_from_audio(path)
+    except Exception:  # never let the suggestion stop a session from loading
+        return None
+
+
 def _listen_for_categories(session: Session) -> list:
     """Suggest categories from the audio where the name says little; flag likely mislabels.
 
@@ -226,25 +236,20 @@ def _listen_for_categories(session: Session) -> list:
     end) becomes a ``category_mismatch`` warning. Best effort: a stem the model
     cannot read keeps its name's suggestion.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
+    from . import workers
     from .analysis import classify
     from .analysis.features import blas_single_thread
     from .checks import Finding
 
-    def hear(stem: Stem):
-        try:
-            return classify.suggest_from_audio(stem.path)
-        except Exception:  # never let the suggestion stop a session from loading
-            return None
-
-    # Stems are heard two at a time (reading and numpy release the GIL) with
-    # BLAS on one thread: measured on 16 stems × 3 min, 2 cores, another
-    # process busy: 5.0 s in series with BLAS's default threads, 3.2 s in
-    # series with one.
+    # Stems are heard side by side (workers.py) with BLAS on one thread:
+    # measured on 16 stems × 3 min, 2 cores, another process busy: 5.0 s in
+    # series with BLAS's default threads, 3.2 s in series with one.
     stems = session.mixable_stems
-    with blas_single_thread(), ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        heard_all = list(pool.map(hear, stems))
+    heard_all: list = [None] * len(stems)
+    seconds = sum(stem.duration_s or 0.0 for stem in stems)
+    with blas_single_thread():
+        for i, fut in workers.run_each(_hear, [(stem.path,) for stem in stems], seconds=seconds):
+            heard_all[i] = fut.result()
     findings = []
     for stem, heard in zip(stems, heard_all):
         if heard is None:

@@ -51,9 +51,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-import multiprocessing
-import threading
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +59,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..audio_io import atomic_path
+from .. import workers as _workers
 from ..errors import WorkbenchError
 from . import features as _features
 from . import spectrum as _spectrum
@@ -78,18 +76,11 @@ __all__ = ["ANALYSIS_VERSION", "Analysis", "StemFeatures", "analyse", "analyse_s
 #: Bump when the meaning of a cached number changes without a source change
 #: (the source digest covers code edits).
 ANALYSIS_VERSION = 2
-#: Default workers measuring stems side by side. pyebur128's ``add_frames``
-#: (about a third of a stem's CPU time) holds Python's GIL, so threads overlap
-#: only the rest (file reads, FFTs, large numpy operations); worker processes
-#: (see :data:`PROCESS_MIN_SECONDS`) overlap everything. See
+#: Default workers measuring stems side by side, in forked processes or threads
+#: (:mod:`workbench.workers`): pyebur128's ``add_frames`` (about a third of a
+#: stem's CPU time) holds Python's GIL, so threads overlap only the rest. See
 #: ``benchmarks/results/analysis.md`` for the measured speed-ups.
-DEFAULT_WORKERS = 2
-#: Stems are measured in forked worker processes when at least this much audio
-#: (s, summed over the stems to measure) is to be read and the caller runs no
-#: other Python thread: forking costs about 10 ms a worker, and forking a
-#: process whose other threads may hold locks (a Jupyter kernel's) is unsafe,
-#: so small jobs and threaded callers use threads instead.
-PROCESS_MIN_SECONDS = 120.0
+DEFAULT_WORKERS = _workers.DEFAULT_WORKERS
 #: A file changed this recently (s) when hashed is hashed again next time
 #: (timestamp granularity; git's racy-clean rule).
 RACY_S = 2.0
@@ -224,7 +215,7 @@ def analyse(
         Cache folder (default :func:`default_cache_dir`).
     workers : int or None
         Stems measured side by side (default :data:`DEFAULT_WORKERS`), in
-        worker processes or threads (see :data:`PROCESS_MIN_SECONDS`); 1
+        forked processes or threads (see :mod:`workbench.workers`); 1
         measures in the calling thread.
     progress : callable or None
         ``progress(done, total, name)`` after each stem, from the calling thread.
@@ -249,7 +240,7 @@ def analyse(
     bands = erb_bands()
     n_frames = _spectrum.frame_count(session.frames, sample_rate)
     store = _Cache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
-    workers = DEFAULT_WORKERS if workers is None else max(1, int(workers))
+    workers = _workers.DEFAULT_WORKERS if workers is None else max(1, int(workers))
 
     def failed(stem: "Stem", exc: BaseException) -> WorkbenchError:
         return WorkbenchError(
@@ -291,33 +282,17 @@ def analyse(
         collect(i, result)
 
     jobs = [(stems[i].path, sample_rate, stems[i].name, bands) for i in todo]
+    seconds = sum(stems[i].duration_s or 0.0 for i in todo)
     with _features.blas_single_thread():
-        if workers == 1 or len(todo) <= 1:
-            for i, job in zip(todo, jobs):
-                try:
-                    result = _measure(*job)
-                except WorkbenchError:
-                    raise
-                except Exception as exc:  # a stem that passed the checks but fails mid-read
-                    raise failed(stems[i], exc) from exc
-                measured(i, result)
-        else:
-            with _executor(min(workers, len(todo)), [stems[i] for i in todo]) as pool:
-                futures = {pool.submit(_measure, *job): i for i, job in zip(todo, jobs)}
-                try:
-                    for fut in as_completed(futures):
-                        i = futures[fut]
-                        try:
-                            result = fut.result()
-                        except WorkbenchError:
-                            raise
-                        except Exception as exc:
-                            raise failed(stems[i], exc) from exc
-                        measured(i, result)
-                except BaseException:
-                    for fut in futures:
-                        fut.cancel()
-                    raise
+        for k, fut in _workers.run_each(_measure, jobs, workers=workers, seconds=seconds):
+            i = todo[k]
+            try:
+                result = fut.result()
+            except WorkbenchError:
+                raise
+            except Exception as exc:  # a stem that passed the checks but fails mid-read
+                raise failed(stems[i], exc) from exc
+            measured(i, result)
 
     return Analysis(
         sample_rate=sample_rate,
@@ -331,23 +306,10 @@ def _measure(path: Path, sample_rate: int, name: str, bands: Bands) -> tuple[Ste
     """Measure one stem (the unit of work of :func:`analyse`'s workers).
 
     Forked workers inherit the caller's one-thread BLAS limit (set around the
-    whole measurement, as a limit set per stem would be undone by a
-    neighbouring thread's exit).
+    whole job: a limit set per stem would be undone by a neighbouring
+    thread's exit).
     """
     return _features.measure_stem(path, sample_rate=sample_rate, name=name, bands=bands)
-
-
-def _executor(workers: int, stems: list) -> Executor:
-    """Forked worker processes for long jobs in a single-threaded caller, else threads.
-
-    See :data:`PROCESS_MIN_SECONDS`. Results come back pickled (a stem's band
-    powers are about 40 × 10 floats a second), identical to an in-process run.
-    """
-    seconds = sum(s.duration_s or 0.0 for s in stems)
-    if (seconds >= PROCESS_MIN_SECONDS and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods()):
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-    return ThreadPoolExecutor(max_workers=workers)
 
 
 def default_cache_dir() -> Path:

@@ -1,0 +1,77 @@
+"""Per-stem work side by side: forked worker processes for long jobs, else threads.
+
+Reading, checking, classifying and measuring stems are independent per stem.
+Part of that work holds Python's GIL (pyebur128's ``add_frames``, the many
+small numpy operations of the checks), so threads overlap only the rest while
+processes overlap everything. Processes are used when
+
+- the job is long: at least :data:`PROCESS_MIN_SECONDS` of audio to read —
+  forking and pickling results cost about 10–20 ms a worker, which a short
+  session would notice;
+- the caller runs no other Python thread: forking a process whose other
+  threads may hold locks (a Jupyter kernel's, a web server's) can deadlock the
+  child, so the dashboard and notebooks get threads;
+- the platform can fork (not Windows).
+
+Forked workers inherit the caller's state (imported modules, BLAS limits), so
+they start in milliseconds and compute exactly what the caller would.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from typing import Any
+
+#: Workers per job: the 2 cores of the machine the speed targets are set for.
+DEFAULT_WORKERS = 2
+#: Audio (s, summed over the stems of one job) from which worker processes pay off.
+PROCESS_MIN_SECONDS = 120.0
+
+
+def use_processes(seconds: float) -> bool:
+    """Whether a job reading ``seconds`` of audio should run in forked processes."""
+    return (seconds >= PROCESS_MIN_SECONDS and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+def executor(workers: int, seconds: float) -> Executor:
+    """A pool of ``workers`` forked processes or threads for a job (see the module doc)."""
+    if use_processes(seconds):
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(max_workers=workers)
+
+
+def run_each(fn: Callable[..., Any], jobs: Sequence[tuple], *, workers: int | None = None,
+             seconds: float = 0.0) -> Iterator[tuple[int, Future]]:
+    """Run ``fn(*job)`` for every job; yield ``(index, finished future)`` as each ends.
+
+    ``workers`` defaults to :data:`DEFAULT_WORKERS`; ``seconds`` is the audio
+    the job reads (it decides between processes and threads).
+
+    ``fn`` must be a module-level function and jobs and results picklable (they
+    may cross to a worker process). With one worker or one job everything runs
+    in the calling thread (the future is already done). A future's
+    ``result()`` re-raises the job's exception; when the caller stops early
+    (an exception, ``close()``), jobs not yet started are cancelled.
+    """
+    workers = DEFAULT_WORKERS if workers is None else int(workers)
+    if workers <= 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            fut: Future = Future()
+            try:
+                fut.set_result(fn(*job))
+            except Exception as exc:
+                fut.set_exception(exc)
+            yield i, fut
+        return
+    with executor(min(workers, len(jobs)), seconds) as pool:
+        futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut
+        finally:
+            for fut in futures:
+                fut.cancel()
