@@ -326,3 +326,16 @@ def test_short_term_returns_to_minus_infinity_after_the_music_stops():
     t = (np.arange(r.short_term_lufs.size) + 1) * 4096 / SR
     assert np.all(np.isneginf(r.short_term_lufs[t > 8.2]))
     assert np.all(np.isfinite(r.short_term_lufs[(t > 0.2) & (t < 7.9)]))
+
+
+@pytest.mark.parametrize("sr", [44100, 96000, 192000])
+def test_streamed_true_peak_meter_matches_libebur128(sr):
+    from workbench.analysis.loudness import TruePeakMeter
+
+    for name, x in _test_signals(sr).items():
+        audio = np.stack([x, np.roll(x, 7) * 0.8]).astype(np.float32)
+        meter = TruePeakMeter(2, sr)
+        for i in range(0, audio.shape[1], 10007):   # blocks that split the interpolator's window
+            meter.push(audio[:, i:i + 10007])
+        assert loudness.db_from_amplitude(meter.peak) == pytest.approx(true_peak_full_rate(audio, sr),
+                                                                        abs=1e-4), name

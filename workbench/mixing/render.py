@@ -102,6 +102,7 @@ import pedalboard as pb
 import pyebur128 as ebu
 import soundfile as sf
 
+from ..analysis.loudness import TruePeakMeter
 from ..audio_io import BLOCK_FRAMES, atomic_path, iter_blocks
 from ..errors import WorkbenchError
 from ..session import Session, Stem
@@ -885,13 +886,17 @@ def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frame
     limiter = dsp.LookaheadLimiter(ceiling_db, sr, 2, lookahead_ms=LIMITER_LOOKAHEAD_MS,
                                    release_ms=LIMITER_RELEASE_MS)
     mode = ebu.MeasurementMode
-    meter = ebu.R128State(2, sr, mode.MODE_I | mode.MODE_TRUE_PEAK | mode.MODE_SAMPLE_PEAK)
+    meter = ebu.R128State(2, sr, mode.MODE_I)
+    # libebur128's own true peak, vectorised (a third of MODE_TRUE_PEAK's cost).
+    tp_meter = TruePeakMeter(2, sr)
+    sample_peak = 0.0
     rng = np.random.default_rng(DITHER_SEED) if dither and bits < 32 else None
     scale = float(2 ** (bits - 1))
     amp = np.float32(dsp.db_to_amplitude(gain_db))
     position = [0, 0]            # output frames seen (pre-roll included), frames written
 
     def emit(out, y: np.ndarray, meters=None) -> None:
+        nonlocal sample_peak
         first = max(0, preroll - position[0])
         position[0] += y.shape[1]
         y = y[:, first:]
@@ -905,6 +910,8 @@ def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frame
             out.write(np.ascontiguousarray((q << 8).T if bits == 24 else q.T.astype(np.int16)))
             written = np.ascontiguousarray(q.T, dtype=np.float32) / np.float32(scale)
         meter.add_frames(written.reshape(-1), written.shape[0])
+        tp_meter.push(written.T)
+        sample_peak = max(sample_peak, float(np.abs(written).max()))
         position[1] += written.shape[0]
         if progress:
             progress(position[1], frames, stage)
@@ -915,8 +922,7 @@ def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frame
         emit(out, limiter.flush())
     if position[1] != frames:   # the limiter returns exactly what it was given
         raise RuntimeError(f"master stage wrote {position[1]} frames instead of {frames}")
-    true_peak = max(ebu.get_true_peak(meter, c) for c in range(2))
-    sample_peak = max(ebu.get_sample_peak(meter, c) for c in range(2))
+    true_peak = tp_meter.peak
     lufs = float(ebu.get_loudness_global(meter))
     return _Pass(gain_db=gain_db, ceiling_db=ceiling_db, lufs=lufs,
                  true_peak_dbtp=_db(true_peak), sample_peak_dbfs=_db(sample_peak), probes=[])
