@@ -23,7 +23,10 @@ in a song — and measures, each in a fresh child process:
 ``preview``
     with the analysis cached (by the automix run): change one stem's importance,
     re-plan, render the 30 s preview — what the Generate button does after a
-    change. The child loads the analysis from the cache before the clock starts.
+    change. The child loads the analysis from the cache and renders the preview
+    before the change (keeping its processed stems in a
+    :class:`~workbench.mixing.render.StemCache`, as the dashboard does) before
+    the clock starts.
 
 Times are wall-clock seconds of the measured work (imports and, for the
 preview, the cache load excluded). Peak memory is the child's ``ru_maxrss``,
@@ -147,7 +150,7 @@ def _child(what: str, folder: Path, work: Path, cpu0: list) -> dict:
     from workbench.analysis import analyse
     from workbench.mixing.planner import plan_mix
     from workbench.mixing.preview import choose_section
-    from workbench.mixing.render import render
+    from workbench.mixing.render import StemCache, render
     from workbench.mixing.settings import MixSettings
     from workbench.pipeline import mix_session, prepare
     from workbench.session import load_session
@@ -177,6 +180,10 @@ def _child(what: str, folder: Path, work: Path, cpu0: list) -> dict:
         t_load = time.perf_counter() - t_load
         settings = MixSettings()
         stem = next((s for s in session.stems if s.importance == "medium"), session.stems[0])
+        section = choose_section(analysis, settings.preview_seconds, session.sample_rate)
+        cache = StemCache()
+        render(plan_mix(session, analysis, settings), session, work / "before.wav",
+               section=(section.start_frame, section.frames), preroll_frames=section.preroll_frames, cache=cache)
         cpu0[0] = _cpu_s()
         t0 = time.perf_counter()
         changed = session.with_settings(importance={stem.file: "high"})
@@ -184,7 +191,7 @@ def _child(what: str, folder: Path, work: Path, cpu0: list) -> dict:
         t_plan = time.perf_counter() - t0
         section = choose_section(analysis, settings.preview_seconds, plan.sample_rate)
         result = render(plan, changed, work / "preview.wav", section=(section.start_frame, section.frames),
-                        preroll_frames=section.preroll_frames)
+                        preroll_frames=section.preroll_frames, cache=cache)
         return {"seconds": time.perf_counter() - t0, "plan_s": t_plan, "render_s": result.seconds,
                 "cache_load_s": t_load, "preview_s": section.seconds}
     raise ValueError(what)
@@ -260,8 +267,9 @@ def report(rows: list[dict], quick: bool, elapsed: float, load: tuple, m: dict, 
         "in a fresh process; times exclude imports. **baseline** = read all stems in blocks + sum + write the "
         "16-bit sum; **analysis** = `analyse()` with no cache; **automix** = `mix_session()` with an empty "
         "analysis cache (load + check + analyse + plan + render + write mix, plan and report); **preview** = "
-        "change one importance, re-plan and render the 30 s preview with the analysis cached (cache load not "
-        "timed). Wall-clock seconds, with the CPU seconds (user + system, all threads) of the same work in "
+        "change one importance, re-plan and render the 30 s preview with the analysis cached and the processed "
+        "stems of the preview before the change kept in a `StemCache`, as the dashboard does (cache load and "
+        "that first preview not timed). Wall-clock seconds, with the CPU seconds (user + system, all threads) of the same work in "
         "brackets — CPU time barely moves when other processes compete, wall time does; **load** is the 1-minute "
         "load average when the row started. Ratios are wall time to the baseline of the same session in this run; "
         "RSS is each child's peak.", "",

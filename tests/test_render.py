@@ -517,3 +517,104 @@ def test_render_result_fields(band, tmp_path):
     assert r.path == tmp_path / "mix.wav" and r.frames == session.frames and r.seconds > 0
     assert r.sample_peak_dbfs <= r.true_peak_dbtp + 1e-6
     assert r.bypass == frozenset()
+
+
+# ------------------------------------------------------------- stem cache
+def _count_cores(monkeypatch) -> dict:
+    """Counts, per stem file, the blocks its chain's ``core`` processed."""
+    from workbench.mixing import render as R
+
+    counts: dict = {}
+    real_init, real_core = R.StemChain.__init__, R.StemChain.core
+
+    def init(self, stem_plan, *a, **k):
+        real_init(self, stem_plan, *a, **k)
+        self._file = stem_plan.file
+
+    def core(self, block):
+        counts[self._file] = counts.get(self._file, 0) + 1
+        return real_core(self, block)
+
+    monkeypatch.setattr(R.StemChain, "__init__", init)
+    monkeypatch.setattr(R.StemChain, "core", core)
+    return counts
+
+
+def test_stem_cache_reuses_unchanged_stems_and_changes_no_sample(band, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from workbench.mixing.render import StemCache
+
+    session, plan = band
+    section = dict(section=(SR // 2, 2 * SR), preroll_frames=SR // 4)
+    counts = _count_cores(monkeypatch)
+    cache = StemCache()
+    first = render(plan, session, tmp_path / "first.wav", cache=cache, **section)
+    assert len(cache) == len(plan.stems) and set(counts) == {s.file for s in plan.stems.values()}
+    # Same plan again: every stem from the cache, nothing processed, same bytes.
+    counts.clear()
+    again = render(plan, session, tmp_path / "again.wav", cache=cache, **section)
+    assert counts == {} and again.path.read_bytes() == first.path.read_bytes()
+    # One stem's gain changes: only that stem is processed again; the file is
+    # byte-identical to a render without any cache.
+    name = next(iter(plan.stems))
+    changed = replace(plan, stems={**plan.stems, name: replace(plan.stems[name], gain_db=plan.stems[name].gain_db + 3)})
+    counts.clear()
+    cached = render(changed, session, tmp_path / "cached.wav", cache=cache, **section)
+    assert set(counts) == {plan.stems[name].file}
+    fresh = render(changed, session, tmp_path / "fresh.wav", **section)
+    assert cached.path.read_bytes() == fresh.path.read_bytes() != first.path.read_bytes()
+    # A/B versions that leave the chains alone (no reverb, no panning) reuse them.
+    for stage in ("reverb", "panning"):
+        counts.clear()
+        ab = render(changed, session, tmp_path / f"no-{stage}.wav", cache=cache, bypass={stage}, **section)
+        assert counts == {}
+        plain = render(changed, session, tmp_path / f"no-{stage}-fresh.wav", bypass={stage}, **section)
+        assert ab.path.read_bytes() == plain.path.read_bytes()
+    # ...while one that changes them (no EQ) processes every stem.
+    counts.clear()
+    render(changed, session, tmp_path / "no-eq.wav", cache=cache, bypass={"eq"}, **section)
+    assert set(counts) == {s.file for s in plan.stems.values()}
+
+
+def test_stem_cache_is_keyed_by_the_file_and_bounded(tmp_path):
+    import os
+
+    from workbench.mixing.render import StemCache
+
+    session = make_session(tmp_path / "s", {"a.wav": sine(220, 3.0, -12), "b.wav": noise(3.0, -20, channels=2)})
+    plan = make_plan(session)
+    section = dict(section=(SR, SR), preroll_frames=SR // 2)
+    cache = StemCache()
+    render(plan, session, tmp_path / "one.wav", cache=cache, **section)
+    hits = cache.hits
+    # A stem file rewritten (same name) is read again, never served stale.
+    sf.write(str(tmp_path / "s" / "a.wav"), sine(330, 3.0, -12)[:, None], SR, subtype="PCM_24")
+    os.utime(tmp_path / "s" / "a.wav", ns=(1, 1))
+    r = render(plan, session, tmp_path / "two.wav", cache=cache, **section)
+    assert cache.hits == hits + 1
+    assert r.path.read_bytes() == render(plan, session, tmp_path / "three.wav", **section).path.read_bytes()
+    # The budget holds: a stem larger than it never enters (the stereo one here).
+    small = StemCache(max_bytes=int(1.5 * SR * 4))     # exactly the mono stem's section + pre-roll
+    render(plan, session, tmp_path / "four.wav", cache=small, **section)
+    assert small.nbytes == small.max_bytes and len(small) == 1
+    # A full-length render does not use the cache (its memory must stay flat).
+    full = StemCache()
+    render(plan, session, tmp_path / "full.wav", cache=full)
+    assert len(full) == 0 and full.hits == full.misses == 0
+
+
+def test_stem_cache_drops_the_least_recently_used():
+    from workbench.mixing.render import StemCache
+
+    cache = StemCache(max_bytes=3 * 4000)
+    for k in "abc":
+        cache.put(k, np.full((1, 1000), ord(k), np.float32))
+    assert cache.get("a") is not None                   # a is now the most recent
+    cache.put("d", np.zeros((1, 1000), np.float32))     # over budget: b (least recent) goes
+    assert [k for k in "abcd" if cache.get(k) is not None] == ["a", "c", "d"]
+    assert cache.nbytes == 3 * 4000
+    with pytest.raises(ValueError):
+        cache.get("a")[0, 0] = 1.0                      # entries are read-only
+    cache.clear()
+    assert len(cache) == 0 and cache.nbytes == 0

@@ -26,6 +26,7 @@ from ..categories import CATEGORY_NAMES
 from ..errors import WorkbenchError
 from ..mixing.plan import MixPlan
 from ..mixing.preview import PreviewSection
+from ..mixing.render import StemCache
 from ..mixing.settings import MixSettings
 from ..session import IMPORTANCE_LEVELS, Session, load_session
 from .files import UploadLimits, UploadOutcome, WorkFolder, sample_stems_dir, save_uploads, stem_excerpt_wav, zip_folder
@@ -70,7 +71,8 @@ AB_VARIANTS: tuple[Variant, ...] = _variants()
 
 def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: str | os.PathLike, *,
               variants: Iterable[Variant | str] = AB_VARIANTS, progress: JobProgress | None = None,
-              on_done: Callable[[Variant, object], None] | None = None) -> dict[str, object]:
+              on_done: Callable[[Variant, object], None] | None = None,
+              cache: StemCache | None = None) -> dict[str, object]:
     """Render the same preview section once per A/B version.
 
     Parameters
@@ -87,6 +89,9 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
     progress : callable ``(what, fraction)``, optional
     on_done : callable ``(variant, RenderResult)``, optional
         Called as each version is ready (to show its player straight away).
+    cache : StemCache, optional
+        Processed stems reused across versions and regenerations
+        (:class:`workbench.mixing.render.StemCache`; the audio does not depend on it).
 
     Returns
     -------
@@ -111,7 +116,7 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
 
         result = render(plan, session, folder / f"preview-{v.key}.wav", bypass=v.bypass,
                         section=(section.start_frame, section.frames), preroll_frames=section.preroll_frames,
-                        progress=one)
+                        progress=one, cache=cache)
         results[v.key] = result
         if on_done:
             on_done(v, result)
@@ -149,6 +154,9 @@ class WorkbenchModel:
         self.category: dict[str, str] = {}
         self.version = 0
         self._excerpts: dict[tuple, bytes | None] = {}
+        #: Processed stems of earlier previews: regenerating after a change
+        #: re-processes only the stems whose chain changed.
+        self.stem_cache = StemCache()
         self._clear_outputs()
 
     def _clear_outputs(self) -> None:
@@ -175,6 +183,7 @@ class WorkbenchModel:
         self.source_kind = kind
         self.importance, self.category = {}, {}
         self.version += 1
+        self.stem_cache.clear()
         self._clear_outputs()
         return session
 
@@ -349,7 +358,8 @@ class WorkbenchModel:
             if on_done:
                 on_done(v, result)
 
-        render_ab(plan, session, section, self.work.ab, progress=scaled(0.15, 1.0), on_done=done)
+        render_ab(plan, session, section, self.work.ab, progress=scaled(0.15, 1.0), on_done=done,
+                  cache=self.stem_cache)
         return self.previews
 
     def render_mix(self, progress: JobProgress | None = None):
