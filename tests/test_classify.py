@@ -217,6 +217,36 @@ def test_excerpt_reads_the_loud_part_of_a_long_file(tmp_path):
     assert ex_rms > 0.5 * loud_rms                   # mostly the bass line, not the hiss
 
 
+def test_the_checks_level_pass_gives_the_same_excerpt_and_suggestion(tmp_path, monkeypatch):
+    # load_session hands the checks' tile powers to the model: same excerpt,
+    # same answer, and no second full read of the file.
+    from workbench import audio_io
+    from workbench.checks import _read_stats
+
+    rng = np.random.default_rng(1)
+    audio = (rng.standard_normal((2, 70 * SR + 1234)) * 1e-3).astype(np.float32)
+    audio[:, 30 * SR:42 * SR] += np.vstack([bass_line(seconds=12.0)] * 2)
+    audio[:, 55 * SR:60 * SR] += np.vstack([kick_pattern(seconds=5.0)[0]] * 2)
+    path = tmp_path / "Track 7.wav"
+    sf.write(str(path), audio.T, SR, subtype="PCM_16")
+    tiles = _read_stats(path, SR).tile_power
+    assert tiles.size == -(-audio.shape[1] // classify._tile_frames(SR))
+    plain, _ = excerpt(path, seconds=20)
+    read = []
+    real = audio_io.iter_blocks_interleaved
+
+    def counting(p, **kw):
+        for pair in real(p, **kw):
+            read.append(pair[0].shape[1])
+            yield pair
+
+    monkeypatch.setattr(audio_io, "iter_blocks_interleaved", counting)
+    given, _ = excerpt(path, seconds=20, tile_power=tiles)
+    assert np.array_equal(plain, given)
+    assert sum(read) <= 20 * SR
+    assert suggest_from_audio(path, tile_power=tiles) == suggest_from_audio(path)
+
+
 def test_excerpt_of_a_short_file_is_the_whole_file(tmp_path):
     audio = kick_pattern(seconds=5.0, channels=2)
     path = tmp_path / "short.wav"

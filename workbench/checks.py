@@ -132,12 +132,14 @@ class _AudioStats:
     first_active_s: float | None
     window_peak: np.ndarray
     window_power: np.ndarray
+    #: 250 ms tile powers for the category model's excerpt (classify.TilePower).
+    tile_power: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- entry
 
 
-def run_checks(session, *, check_audio: bool = True) -> list[Finding]:
+def run_checks(session, *, check_audio: bool = True, stats_out: dict | None = None) -> list[Finding]:
     """Run every check on a session, filling in each stem's header fields.
 
     Parameters
@@ -146,6 +148,9 @@ def run_checks(session, *, check_audio: bool = True) -> list[Finding]:
         Stems with ``path`` set; header fields are filled in here.
     check_audio : bool
         Also run the checks that read the audio.
+    stats_out : dict or None
+        When given, receives what the streamed pass measured of each stem it
+        read (``{file: stats}``), for the category model's excerpt.
 
     Returns
     -------
@@ -185,6 +190,8 @@ def run_checks(session, *, check_audio: bool = True) -> list[Finding]:
         per_stem[stem.file].extend(_name_checks(stem))
 
     findings.extend(_session_checks(session, stats, per_stem))
+    if stats_out is not None:
+        stats_out.update(stats)
     for stem in session.stems:
         findings.extend(per_stem[stem.file])
     return findings
@@ -344,7 +351,10 @@ _BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOA
 
 def _read_stats(path: Path, sample_rate: int) -> _AudioStats:
     """One streamed pass: non-finite count, peak, clip runs, DC, onset, per-window levels."""
+    from .analysis.classify import TilePower
+
     win = max(1, int(round(WINDOW_S * sample_rate)))
+    tiles = TilePower(sample_rate)
     nonfinite = 0
     peak = 0.0
     clip_runs = 0
@@ -367,6 +377,8 @@ def _read_stats(path: Path, sample_rate: int) -> _AudioStats:
         a = np.abs(block)
         mono_abs = a.max(axis=0)
         peak = max(peak, float(mono_abs.max(initial=0.0)))
+        sq = block.astype(np.float64) ** 2                      # (ch, n) powers, for levels
+        tiles.push_power(sq.sum(axis=0) / ch)
         dc_sum = block.sum(axis=1, dtype=np.float64) + (0 if dc_sum is None else dc_sum)
 
         # clip runs, per channel, carried across blocks
@@ -410,11 +422,11 @@ def _read_stats(path: Path, sample_rate: int) -> _AudioStats:
         if full:
             w = a[:, :full].reshape(ch, -1, win)
             win_peak.append(w.max(axis=(0, 2)))
-            win_pow.append((block[:, :full].astype(np.float64) ** 2).reshape(ch, -1, win).mean(axis=(0, 2)))
+            win_pow.append(sq[:, :full].reshape(ch, -1, win).mean(axis=(0, 2)))
         if n > full:
             tail = block[:, full:]
             win_peak.append(np.array([np.abs(tail).max()]))
-            win_pow.append(np.array([float((tail.astype(np.float64) ** 2).mean())]))
+            win_pow.append(np.array([float(sq[:, full:].mean())]))
         pos += n
 
     if carry_run is not None:
@@ -430,6 +442,7 @@ def _read_stats(path: Path, sample_rate: int) -> _AudioStats:
         first_active_s=None if first_active is None else first_active / sample_rate,
         window_peak=np.concatenate(win_peak) if win_peak else np.zeros(0),
         window_power=np.concatenate(win_pow) if win_pow else np.zeros(0),
+        tile_power=tiles.result(),
     )
 
 

@@ -212,23 +212,24 @@ def load_session(path: str | os.PathLike | list, *, max_stems: int = 32,
         stems.append(stem)
     _make_names_unique(stems)
     session = Session(folder=folder, stems=stems, max_stems=max_stems)
-    session.findings = checks.run_checks(session, check_audio=check_audio)
+    stats: dict = {}
+    session.findings = checks.run_checks(session, check_audio=check_audio, stats_out=stats)
     if check_audio:
-        session.findings.extend(_listen_for_categories(session))
+        session.findings.extend(_listen_for_categories(session, stats))
     return session
 
 
-def _hear(path: Path):
+def _hear(path: Path, tile_power=None):
     """The audio's category suggestion for one stem, or ``None`` when it cannot be read."""
     from .analysis import classify
 
     try:
-        return classify.suggest_from_audio(path)
+        return classify.suggest_from_audio(path, tile_power=tile_power)
     except Exception:  # never let the suggestion stop a session from loading
         return None
 
 
-def _listen_for_categories(session: Session) -> list:
+def _listen_for_categories(session: Session, stats: dict | None = None) -> list:
     """Suggest categories from the audio where the name says little; flag likely mislabels.
 
     A confident name wins; the audio decides when the name says nothing
@@ -246,9 +247,14 @@ def _listen_for_categories(session: Session) -> list:
     # series with BLAS's default threads, 3.2 s in series with one.
     stems = session.mixable_stems
     heard_all: list = [None] * len(stems)
-    seconds = sum(stem.duration_s or 0.0 for stem in stems)
     with blas_single_thread():
-        for i, fut in workers.run_each(_hear, [(stem.path,) for stem in stems], seconds=seconds):
+        # The checks' pass measured each stem's level over time: only the
+        # excerpt is read again (20 s of it).
+        levels = [getattr((stats or {}).get(stem.file), "tile_power", None) for stem in stems]
+        excerpt_seconds = sum(min(stem.duration_s or 0.0, classify.EXCERPT_SECONDS) if lv is not None
+                              else stem.duration_s or 0.0 for stem, lv in zip(stems, levels))
+        jobs = [(stem.path, lv) for stem, lv in zip(stems, levels)]
+        for i, fut in workers.run_each(_hear, jobs, seconds=excerpt_seconds):
             heard_all[i] = fut.result()
     findings = []
     for stem, heard in zip(stems, heard_all):

@@ -162,6 +162,43 @@ def _tile_frames(sample_rate: int) -> int:
     return max(1, int(round(0.25 * sample_rate)))   # 250 ms RMS tiles
 
 
+class TilePower:
+    """Mean power (mean over channels of ``x²``) of consecutive 250 ms tiles, streamed.
+
+    The level pass of :func:`excerpt`. The checks' streamed pass runs it too and
+    hands the result to :func:`suggest_from_audio` (``tile_power=``), so that a
+    session's stems are not read once more just to find their loudest part; the
+    arithmetic is the same whichever pass runs it and however the file is cut
+    into blocks.
+    """
+
+    def __init__(self, sample_rate: int) -> None:
+        self.tile = _tile_frames(sample_rate)
+        self._tiles: list[np.ndarray] = []
+        self._carry = np.zeros(0, dtype=np.float64)
+
+    def push(self, block: np.ndarray) -> None:
+        """Add a ``(channels, n)`` float block."""
+        self.push_power(np.einsum("cn,cn->n", block, block, dtype=np.float64) / block.shape[0])
+
+    def push_power(self, sq: np.ndarray) -> None:
+        """Add per-sample powers already computed: ``(x.astype(float64) ** 2).sum(axis=0) / channels``
+        (the same float64 arithmetic as :meth:`push`)."""
+        if self._carry.size:
+            sq = np.concatenate((self._carry, sq))
+        n_full = sq.size // self.tile
+        if n_full:
+            self._tiles.append(sq[: n_full * self.tile].reshape(n_full, self.tile).mean(axis=1))
+        self._carry = sq[n_full * self.tile:]
+
+    def result(self) -> np.ndarray:
+        """The tile powers so far (a last, shorter tile included)."""
+        parts = list(self._tiles)
+        if self._carry.size:
+            parts.append(np.array([self._carry.mean()]))
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def _choose_windows(tile_power: np.ndarray, tile: int, total_frames: int,
                     seconds: float, sample_rate: int) -> list[tuple[int, int]]:
     """Pick the :data:`EXCERPT_WINDOWS` loudest windows of a grid over the file.
@@ -208,7 +245,7 @@ def _join(segments: list[np.ndarray], sample_rate: int) -> np.ndarray:
 
 
 def excerpt(path: str | os.PathLike, sample_rate: int | None = None, seconds: float = EXCERPT_SECONDS,
-            ) -> tuple[np.ndarray, int]:
+            *, tile_power: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Read the most active up-to-``seconds`` of a file.
 
     One streamed pass (:func:`workbench.audio_io.iter_blocks`, at the file's own
@@ -227,6 +264,9 @@ def excerpt(path: str | os.PathLike, sample_rate: int | None = None, seconds: fl
         excerpt is resampled (``scipy.signal.resample_poly``).
     seconds : float
         Longest excerpt (s), > 0.
+    tile_power : np.ndarray or None
+        The file's :class:`TilePower` result when another pass already
+        measured it (the level pass is then skipped).
 
     Returns
     -------
@@ -247,21 +287,16 @@ def excerpt(path: str | os.PathLike, sample_rate: int | None = None, seconds: fl
     # The level pass runs at the file's own rate (no resampling of the whole file);
     # only the excerpt is resampled, at the end.
     tile = _tile_frames(native)
-    tile_power: list[np.ndarray] = []
-    carry = np.zeros(0, dtype=np.float64)
-    total = 0
-    for block in iter_blocks(path, block_frames=tile * 256):
-        sq = np.einsum("cn,cn->n", block, block, dtype=np.float64) / block.shape[0]
-        total += sq.size
-        if carry.size:
-            sq = np.concatenate((carry, sq))
-        n_full = sq.size // tile
-        if n_full:
-            tile_power.append(sq[: n_full * tile].reshape(n_full, tile).mean(axis=1))
-        carry = sq[n_full * tile:]
-    if carry.size:
-        tile_power.append(np.array([carry.mean()]))
-    powers = np.concatenate(tile_power) if tile_power else np.zeros(0)
+    if tile_power is None:
+        level = TilePower(native)
+        total = 0
+        for block in iter_blocks(path, block_frames=tile * 256):
+            level.push(block)
+            total += block.shape[1]
+        powers = level.result()
+    else:
+        powers = np.asarray(tile_power, dtype=np.float64)
+        total = int(info.frames)
     windows = _choose_windows(powers, tile, total, seconds, native)
     if not windows:
         return np.zeros((info.channels, 0), dtype=np.float32), rate
@@ -676,7 +711,8 @@ def load_model(path: str | os.PathLike | None = None) -> _Model:
 
 
 def suggest_from_audio(path_or_audio: str | os.PathLike | np.ndarray, sample_rate: int | None = None, *,
-                       seconds: float = EXCERPT_SECONDS) -> AudioSuggestion:
+                       seconds: float = EXCERPT_SECONDS,
+                       tile_power: np.ndarray | None = None) -> AudioSuggestion:
     """Suggest a category for a stem from its audio.
 
     Parameters
@@ -688,6 +724,8 @@ def suggest_from_audio(path_or_audio: str | os.PathLike | np.ndarray, sample_rat
         its rate (required).
     seconds : float
         Length of the excerpt that is listened to (:func:`excerpt`).
+    tile_power : np.ndarray or None
+        For a file: its :class:`TilePower` when already measured (saves a read).
 
     Returns
     -------
@@ -704,7 +742,7 @@ def suggest_from_audio(path_or_audio: str | os.PathLike | np.ndarray, sample_rat
         rate = int(sample_rate)
         audio = excerpt_array(path_or_audio, rate, seconds)
     else:
-        audio, rate = excerpt(path_or_audio, sample_rate, seconds)
+        audio, rate = excerpt(path_or_audio, sample_rate, seconds, tile_power=tile_power)
     feats = audio_features(audio, rate)
     named = dict(zip(FEATURE_NAMES, (float(v) for v in feats)))
     if np.array_equal(feats, _neutral_features()):
