@@ -1004,11 +1004,24 @@ def _probe_loudness(bus_path: Path, *, sr: int, preroll: int, ceiling_db: float,
         if part.shape[0]:
             meters[i].add_frames(part.reshape(-1), part.shape[0])
 
-    for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
-        for i, lim in enumerate(limiters):
-            measure(i, lim.process(block * amps[i]))
-    for i, lim in enumerate(limiters):
-        measure(i, lim.flush())
+    def limit(block: np.ndarray | None) -> list[np.ndarray]:
+        return [lim.flush() if block is None else lim.process(block * amps[i]) for i, lim in enumerate(limiters)]
+
+    # Pipelined as in the master pass: the limiters of block b + 1 run in one
+    # thread while this one meters block b (in order: the same as in series).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
+            limited = pool.submit(limit, block)
+            if pending is not None:
+                for i, y in enumerate(pending.result()):
+                    measure(i, y)
+            pending = limited
+        if pending is not None:
+            for i, y in enumerate(pending.result()):
+                measure(i, y)
+    for i, y in enumerate(limit(None)):
+        measure(i, y)
     return [(g, float(ebu.get_loudness_global(m))) for g, m in zip(gains, meters)]
 
 
@@ -1049,9 +1062,20 @@ def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frame
         if progress:
             progress(position[1], frames, stage)
 
-    with sf.SoundFile(str(out_path), "w", sr, 2, SUBTYPES[bits], format="WAV") as out:
+    # Two-stage pipeline: one thread limits block b + 1 (its FIR detector
+    # releases the GIL) while this one dithers, writes and meters block b.
+    # The limiter sees its blocks in order, in one thread: the output is the
+    # same as in series.
+    with sf.SoundFile(str(out_path), "w", sr, 2, SUBTYPES[bits], format="WAV") as out, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
         for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
-            emit(out, limiter.process(block * amp))
+            limited = pool.submit(limiter.process, block * amp)
+            if pending is not None:
+                emit(out, pending.result())
+            pending = limited
+        if pending is not None:
+            emit(out, pending.result())
         emit(out, limiter.flush())
     if position[1] != frames:   # the limiter returns exactly what it was given
         raise RuntimeError(f"master stage wrote {position[1]} frames instead of {frames}")
