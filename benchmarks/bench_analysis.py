@@ -8,13 +8,15 @@ smoke run). It
    noise with envelopes) into a temporary folder;
 2. times, in this one run and on the same warm page cache,
    - the **baseline**: read every file in blocks and sum them into a mix,
-   - ``analyse()`` with an empty cache (default threads, and 1 thread),
+   - ``analyse()`` with an empty cache: the default (two forked worker
+     processes for a session this long, :mod:`workbench.workers`), two
+     threads (what a Jupyter kernel gets) and one worker,
    - ``analyse()`` again (cache hit), and a cache hit that must re-hash the
      files (the stat memo removed);
-3. measures peak memory (``ru_maxrss``) of ``analyse()`` on 3- and 10-minute
-   sessions, each in a fresh child process (a wrapper process runs it and reads
-   ``getrusage(RUSAGE_CHILDREN)``, so each figure is that child's alone), next
-   to a child that only imports the package and reads the files;
+3. measures peak memory of ``analyse()`` on 3- and 10-minute sessions, each in
+   a fresh child process: the largest total PSS of the child and its worker
+   processes (``benchmarks/perf.py``'s sampler), next to a child that only
+   imports the package and reads the files;
 4. prints a markdown table and writes it to ``benchmarks/results/analysis.md``.
 """
 
@@ -26,7 +28,6 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +38,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SR = 44100
 N_STEMS = 16
@@ -144,32 +146,22 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (all threads) and of its finished worker processes."""
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+
+
 def best_of(n: int, fn, *args, **kwargs) -> tuple[float, float]:
-    """Best wall time and the CPU time (all threads of this process) of that run."""
+    """Best wall time and the CPU time (all threads and worker processes) of that run."""
     best = (math.inf, math.inf)
     for _ in range(n):
-        c0, t0 = time.process_time(), time.perf_counter()
+        c0, t0 = _cpu(), time.perf_counter()
         fn(*args, **kwargs)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
         if wall < best[0]:
             best = (wall, cpu)
     return best
-
-
-def _measure_one(path: str):
-    from workbench.analysis import features
-
-    with features.blas_single_thread():
-        return features.measure_stem(path, sample_rate=SR)
-
-
-def process_pool(paths: list[Path], workers: int = 2) -> list:
-    """For comparison only: the per-stem measurement in a process pool (no GIL sharing)."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as ex:
-        return list(ex.map(_measure_one, [str(p) for p in paths]))
 
 
 def components(path: Path) -> dict[str, float]:
@@ -207,10 +199,12 @@ def components(path: Path) -> dict[str, float]:
             f.push(b)
         f.finish()
 
-    peaks = meter().frame_peak
+    metered = meter()
+    peaks = metered.frame_peak
 
     def tp():
         return loudness.true_peak(lambda s, k: audio_io.iter_blocks(path, start=s, frames=k), peaks,
+                                  frame_curvature=metered.frame_curvature,
                                   frame_length=L, n_samples=n, channels=2, sample_rate=SR)
 
     with features.blas_single_thread():
@@ -241,30 +235,26 @@ def child_main(args: argparse.Namespace) -> None:
         baseline([s.path for s in session.mixable_stems])
 
 
-def wrapper_main(args: argparse.Namespace) -> None:
-    """Run one child and print its peak RSS (KiB), alone among this process's children."""
-    subprocess.run([sys.executable, __file__, "--child", *args.rss_of], check=True)
-    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+def peak_memory_mib(what: str, folder: Path) -> float:
+    """Peak PSS (MiB) of a child running ``what`` and its worker processes."""
+    from perf import run_sampled
 
-
-def peak_rss_mib(what: str, folder: Path) -> float:
-    out = subprocess.run([sys.executable, __file__, "--rss-of", what, str(folder)],
-                         check=True, capture_output=True, text=True).stdout
-    return int(out.strip().splitlines()[-1]) / 1024.0
+    code, _, err, peak = run_sampled([sys.executable, __file__, "--child", what, str(folder)])
+    if code != 0:
+        raise RuntimeError(f"{what} failed:\n{err}")
+    return peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 stems × 30 s, no 10-minute run")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--rss-of", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "analysis.md"))
     args = parser.parse_args()
     if args.child:
         return child_main(args)
-    if args.rss_of:
-        return wrapper_main(args)
 
+    from workbench import workers
     from workbench.analysis import analyse
     from workbench.session import load_session
 
@@ -289,7 +279,11 @@ def main() -> None:
             return analyse(session, cache_dir=cache / f"run{next(caches)}")
 
         two_wall, two_cpu = best_of(2, cold)
-        proc_wall, _ = best_of(2, process_pool, paths)
+        uses_processes = workers.use_processes(audio_s)
+        min_s = workers.PROCESS_MIN_SECONDS
+        workers.PROCESS_MIN_SECONDS = math.inf            # what a caller with other threads gets
+        thr_wall, thr_cpu = best_of(2, cold)
+        workers.PROCESS_MIN_SECONDS = min_s
         t_hit, again = timed(analyse, session, cache_dir=cache / "run0")
         mask_wall, mask_cpu = best_of(2, lambda: analyse(session, cache_dir=cache / "run0").masking)
         result = analyse(session, cache=False)
@@ -306,13 +300,14 @@ def main() -> None:
                         f"({audio_s / 60:.0f} min of audio, "
                         f"{sum(p.stat().st_size for p in paths) / 1e6:.0f} MB)"),
             ("baseline: read all files in blocks and sum (1 thread)", f"{base_wall:.2f} s (CPU {base_cpu:.2f} s)"),
-            ("`analyse()`, empty cache, 2 threads (default)", f"{two_wall:.2f} s (CPU {two_cpu:.2f} s)"),
-            ("`analyse()`, no cache, 1 thread", f"{one_wall:.2f} s (CPU {one_cpu:.2f} s)"),
-            ("**ratio analyse (2 threads) / baseline** (target ≤ 2×)", f"**{two_wall / base_wall:.1f}×**"),
+            (f"`analyse()`, empty cache, default: 2 workers "
+             f"({'forked processes' if uses_processes else 'threads'})", f"{two_wall:.2f} s (CPU {two_cpu:.2f} s)"),
+            ("`analyse()`, empty cache, 2 threads (a caller running other threads, e.g. Jupyter)",
+             f"{thr_wall:.2f} s (CPU {thr_cpu:.2f} s)"),
+            ("`analyse()`, no cache, 1 worker", f"{one_wall:.2f} s (CPU {one_cpu:.2f} s)"),
+            ("**ratio analyse (default) / baseline** (target ≤ 2×)", f"**{two_wall / base_wall:.1f}×**"),
             ("ratio of CPU time, analyse / baseline", f"{two_cpu / base_cpu:.1f}×"),
-            ("speed-up 1 → 2 threads", f"{one_wall / two_wall:.2f}×"),
-            ("for comparison: 2 worker *processes* (forkserver, incl. start-up)", f"{proc_wall:.2f} s "
-             f"({one_wall / proc_wall:.2f}× over 1 thread)"),
+            ("speed-up 1 → 2 workers (default; threads)", f"{one_wall / two_wall:.2f}×; {one_wall / thr_wall:.2f}×"),
             ("`analyse()` again, cache hit", f"{t_hit * 1000:.0f} ms"),
             ("cache hit with the stat memo removed (re-hash every file)", f"{t_hash * 1000:.0f} ms"),
             ("cache hit + first read of `.masking` (16×16 masking, masking.py)",
@@ -331,12 +326,12 @@ def main() -> None:
         for m in mem_minutes:
             folder = tmp / f"mem{m:g}"
             make_session(folder, minutes=m, n_stems=n_stems)
-            read_mib = peak_rss_mib("read", folder)
-            an_mib = peak_rss_mib("analyse", folder)
-            mask_mib = peak_rss_mib("analyse+masking", folder)
+            read_mib = peak_memory_mib("read", folder)
+            an_mib = peak_memory_mib("analyse", folder)
+            mask_mib = peak_memory_mib("analyse+masking", folder)
             frames = int(np.ceil(m * 60 * SR / 4096))
             per_frame_mib = n_stems * frames * (40 * 4 + 4 + 1) / 2**20
-            rows.append((f"peak RSS, {n_stems} stems × {m:g} min: read+sum / `analyse()` / "
+            rows.append((f"peak memory (PSS, with workers), {n_stems} stems × {m:g} min: read+sum / `analyse()` / "
                          f"`analyse().masking`",
                          f"{read_mib:.0f} / {an_mib:.0f} / {mask_mib:.0f} MiB "
                          f"(per-frame arrays ≈ {per_frame_mib:.1f} MiB)"))
@@ -355,9 +350,9 @@ def main() -> None:
         f"`python benchmarks/bench_analysis.py{' --quick' if args.quick else ''}` — {env}; "
         f"generating the test session took {t_gen:.1f} s.", "",
         *table, "",
-        f"Where the time of one {minutes:g}-minute stem goes (`{paths[3].name}`, a sustained stem: "
-        "the worst case for the true-peak pass, which oversamples every frame within 5.4 dB of the "
-        "stem's sample peak):", "",
+        f"Where the time of one {minutes:g}-minute stem goes (`{paths[3].name}`, a sustained stem; the "
+        "true-peak pass oversamples only the frames that both the interpolator's worst-case gain (5.4 dB) "
+        "and the frame's curvature bound allow to hold the true peak, see `loudness.py`):", "",
         *parts_table, "",
         "Reading the numbers:", "",
         f"- Reading a 16-bit WAV into float32 costs ~{read_s * 1e9 / per_stem_samples:.0f} ns per "
@@ -368,7 +363,8 @@ def main() -> None:
         "without dropping a measurement; the ratio of CPU time is the load-independent figure.",
         "- pyebur128's `add_frames` holds the GIL, so the loudness meter of two stems cannot run "
         "side by side in threads; the rest (file reads, FFTs, BLAS, large numpy operations) "
-        "releases it.",
+        "releases it. Forked worker processes (the default for long sessions in a single-threaded "
+        "caller, `workbench/workers.py`) run everything side by side.",
         "- Wall times depend on what else the machine runs: see the load average row (2 CPUs).",
         "- Peak memory grows with session length only through the per-frame arrays (and the "
         "masking's intermediates, which are proportional to stems × bands × frames); a stem's "

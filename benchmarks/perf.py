@@ -29,9 +29,12 @@ in a song — and measures, each in a fresh child process:
     the clock starts.
 
 Times are wall-clock seconds of the measured work (imports and, for the
-preview, the cache load excluded). Peak memory is the child's ``ru_maxrss``,
-read by a wrapper process with ``getrusage(RUSAGE_CHILDREN)`` (the wrapper has
-only that one child, so the figure is that child's alone). Ratios are to the
+preview, the cache load excluded). Peak memory is the largest total over the
+child **and its worker processes** (the analysis, checks and category model
+fork workers for long sessions) of their proportional set sizes (PSS: pages
+shared between them, such as what a forked worker inherits, counted once),
+sampled every 50 ms from ``/proc`` by a wrapper process; the child's own
+``ru_maxrss`` is kept beside it in ``perf.json``. Ratios are to the
 baseline of the same session in the same run. The load average is recorded:
 numbers taken while other work runs on the machine are slower.
 
@@ -133,9 +136,10 @@ def baseline(folder: Path, out: Path) -> None:
 
 
 def _cpu_s() -> float:
-    """CPU seconds (user + system, all threads) this process has used so far."""
+    """CPU seconds (user + system, all threads) this process and its finished workers have used so far."""
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
 def child(what: str, folder: Path, work: Path) -> dict:
@@ -198,7 +202,7 @@ def _child(what: str, folder: Path, work: Path, cpu0: list) -> dict:
 
 
 def run_measure(what: str, folder: Path, work: Path) -> dict:
-    """Run ``what`` in a child (through a wrapper that reads its peak RSS)."""
+    """Run ``what`` in a child (through a wrapper that samples its peak memory)."""
     res = subprocess.run([sys.executable, __file__, "--rss-of", what, str(folder), str(work)],
                          capture_output=True, text=True)
     if res.returncode != 0:
@@ -207,14 +211,47 @@ def run_measure(what: str, folder: Path, work: Path) -> dict:
     return data
 
 
+def _tree_pss_mib(proc) -> float:
+    """PSS (MiB) of ``proc`` and all its descendants (psutil, from /proc/<pid>/smaps_rollup)."""
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            pass
+    return total / 2 ** 20
+
+
+def run_sampled(cmd: list[str], interval_s: float = 0.05) -> tuple[int, str, str, float]:
+    """Run ``cmd``; return its exit code, stdout, stderr and the peak PSS (MiB) of its process tree."""
+    import psutil
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        proc = psutil.Process(child.pid)
+        peak = 0.0
+        while child.poll() is None:
+            try:
+                peak = max(peak, _tree_pss_mib(proc))
+            except psutil.NoSuchProcess:
+                pass
+            time.sleep(interval_s)
+        out.seek(0)
+        err.seek(0)
+        return child.returncode, out.read(), err.read(), peak
+
+
 def wrapper_main(what: str, folder: str, work: str) -> None:
-    """Run one child; print its result with its peak RSS (MiB)."""
-    res = subprocess.run([sys.executable, __file__, "--child", what, folder, work], capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.stderr.write(res.stderr)
-        sys.exit(res.returncode)
-    data = json.loads(res.stdout.strip().splitlines()[-1])
-    data["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    """Run one child; print its result with its peak memory (MiB): process tree PSS, and its ru_maxrss."""
+    code, out, err, peak = run_sampled([sys.executable, __file__, "--child", what, folder, work])
+    if code != 0:
+        sys.stderr.write(err)
+        sys.exit(code)
+    data = json.loads(out.strip().splitlines()[-1])
+    data["peak_rss_mib"] = peak
+    data["child_maxrss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     print(json.dumps(data))
 
 
@@ -272,9 +309,10 @@ def report(rows: list[dict], quick: bool, elapsed: float, load: tuple, m: dict, 
         "that first preview not timed). Wall-clock seconds, with the CPU seconds (user + system, all threads) of the same work in "
         "brackets — CPU time barely moves when other processes compete, wall time does; **load** is the 1-minute "
         "load average when the row started. Ratios are wall time to the baseline of the same session in this run; "
-        "RSS is each child's peak.", "",
+        "**peak memory** is the largest total PSS of each measure's process and its worker processes "
+        "(shared pages counted once).", "",
         "| stems | length | load | baseline (s) | analysis (s) | automix (s) | automix / baseline "
-        "| analysis / baseline | preview regenerate (s) | peak RSS baseline / analysis / automix / preview (MiB) |",
+        "| analysis / baseline | preview regenerate (s) | peak memory baseline / analysis / automix / preview (MiB) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
