@@ -174,3 +174,17 @@ def test_processed_stems_sum_through_the_master_to_the_mix(tmp_path):
     vox = sf.read(str(tmp_path / "stems" / "Lead Vocal.wav"))[0]
     assert np.allclose(vox[:, 0], vox[:, 1], atol=1e-6)
     assert np.abs(sf.read(str(files[-1]))[0]).max() > 1e-3
+
+
+def test_the_cli_progress_bar_starts_no_thread():
+    # A second thread would keep load_session/analyse from forking worker
+    # processes (workbench/workers.py); tqdm's monitor thread is switched off.
+    import threading
+
+    from workbench.cli import _ProgressBar
+
+    before = {t.ident for t in threading.enumerate()}
+    bar = _ProgressBar()
+    bar("analyse", 0.5)
+    assert {t.ident for t in threading.enumerate()} == before
+    bar.close()

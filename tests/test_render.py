@@ -598,6 +598,11 @@ def test_stem_cache_is_keyed_by_the_file_and_bounded(tmp_path):
     small = StemCache(max_bytes=int(1.5 * SR * 4))     # exactly the mono stem's section + pre-roll
     render(plan, session, tmp_path / "four.wav", cache=small, **section)
     assert small.nbytes == small.max_bytes and len(small) == 1
+    # Stems beyond the budget are not even collected: two mono sections fit, not three.
+    session3 = make_session(tmp_path / "s3", {f"{k}.wav": sine(220 * (i + 1), 3.0, -12) for i, k in enumerate("xyz")})
+    two = StemCache(max_bytes=int(2 * 1.5 * SR * 4))
+    render(make_plan(session3), session3, tmp_path / "five.wav", cache=two, **section)
+    assert len(two) == 2 and two.nbytes == two.max_bytes
     # A full-length render does not use the cache (its memory must stay flat).
     full = StemCache()
     render(plan, session, tmp_path / "full.wav", cache=full)

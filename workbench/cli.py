@@ -167,6 +167,9 @@ class _ProgressBar:
     def __init__(self) -> None:
         from tqdm import tqdm
 
+        # No monitor thread (this bar is refreshed by hand): a second thread
+        # would keep the analysis from forking worker processes (workers.py).
+        tqdm.monitor_interval = 0
         self.bar = tqdm(total=100, unit="%", file=sys.stderr, leave=False,
                         bar_format="{desc:<16} {bar} {percentage:3.0f}%")
         self.stage = None

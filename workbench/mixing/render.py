@@ -15,10 +15,14 @@ stages, streaming in blocks so that memory does not grow with the song:
    reverb → return level) is added to the mix bus, the master glue compressor
    runs over it, and the pre-limiter bus is written to a temporary float32 WAV
    beside the output while its integrated loudness is measured (ITU-R
-   BS.1770-4, libebur128).
+   BS.1770-4, libebur128). These three steps overlap across blocks: the
+   stems of block b + 1, the sum of block b and the bus of block b − 1 run at
+   once, each step taking its blocks in order.
 2. **Master** — the temporary file is read again: gain to the loudness
    target → true-peak limiter → TPDF dither → the output file, measuring the
-   result's integrated loudness and true peak (libebur128) as it is written.
+   result's integrated loudness (libebur128) and true peak (libebur128's
+   interpolator, :class:`~workbench.analysis.loudness.TruePeakMeter`) as it is
+   written, the limiter of the next block running in a second thread.
    If the loudness is more than ``LOUDNESS_TOLERANCE_LU`` off target (the
    limiter took some) or the true peak is above the ceiling, the gain or the
    limiter ceiling is corrected and this stage alone runs again — at most
@@ -438,11 +442,13 @@ class ReverbReturn:
     def __init__(self, bus: ReverbBus, sample_rate: int) -> None:
         self.sample_rate = sample_rate
         self._delay = dsp.SampleDelay(int(round(bus.predelay_ms * sample_rate / 1000.0)), 2)
-        self._filters = []
+        sections = []
         if bus.highpass_hz and bus.highpass_hz > 0:
-            self._filters.append(dsp.SosFilter(dsp.butterworth_sos("highpass", bus.highpass_hz, 12, sample_rate), 2))
+            sections.append(dsp.butterworth_sos("highpass", bus.highpass_hz, 12, sample_rate))
         if bus.lowpass_hz and bus.lowpass_hz < dsp.MAX_FREQ_FRACTION * sample_rate:
-            self._filters.append(dsp.SosFilter(dsp.butterworth_sos("lowpass", bus.lowpass_hz, 12, sample_rate), 2))
+            sections.append(dsp.butterworth_sos("lowpass", bus.lowpass_hz, 12, sample_rate))
+        # One cascade (a single pass over the block, in float64 throughout).
+        self._filters = [dsp.SosFilter(np.concatenate(sections), 2)] if sections else []
         self._reverb = _Plugins([pb.Reverb(room_size=bus.room_size, damping=bus.damping, wet_level=1.0,
                                            dry_level=0.0, width=bus.width, freeze_mode=0.0)], sample_rate)
         self._return = np.float32(dsp.db_to_amplitude(bus.return_db))
@@ -485,10 +491,6 @@ class StemCache:
         st = os.stat(stem.path)
         return (str(Path(stem.path).resolve()), st.st_size, st.st_mtime_ns, int(sample_rate),
                 int(start), int(frames), core_key)
-
-    def fits(self, frames: int, channels: int) -> bool:
-        """Whether an entry of this size may be kept."""
-        return frames * channels * 4 <= self.max_bytes
 
     def get(self, key: tuple) -> np.ndarray | None:
         """The cached audio for ``key`` (read-only), or ``None``."""
@@ -815,11 +817,16 @@ def _mix_to_bus(plan: MixPlan, stems, bus_path: Path, *, sr: int, start: int, fr
     cached: list[np.ndarray | None] = [None] * len(stems)
     collect: list[tuple[tuple, list] | None] = [None] * len(stems)
     if cache is not None:
-        for i, (_, _, stem) in enumerate(stems):
-            key = cache.key(stem, sr, start, frames, chains[i].core_key)
-            cached[i] = cache.get(key)
-            if cached[i] is None and cache.fits(frames, 1 if chains[i].mono else 2):
+        keys = [cache.key(stem, sr, start, frames, chains[i].core_key) for i, (_, _, stem) in enumerate(stems)]
+        cached = [cache.get(key) for key in keys]
+        # Collect no more than the budget can keep beside this render's hits
+        # (what is collected is held until the end of the stage).
+        budget = cache.max_bytes - sum(a.nbytes for a in cached if a is not None)
+        for i, key in enumerate(keys):
+            size = frames * (1 if chains[i].mono else 2) * 4
+            if cached[i] is None and size <= budget:
                 collect[i] = (key, [])
+                budget -= size
     readers = [None if cached[i] is not None else _StemReader(stem, sr, start, frames)
                for i, (_, _, stem) in enumerate(stems)]
     reverb = (ReverbReturn(plan.reverb, sr)
@@ -840,10 +847,34 @@ def _mix_to_bus(plan: MixPlan, stems, bus_path: Path, *, sr: int, start: int, fr
             collect[i][1].append(x)
         return chains[i].place(x)
 
+    def finish(mix: np.ndarray, sends: np.ndarray | None, first: int) -> None:
+        """Reverb return → glue → bus file and meter, for one block (in block order)."""
+        nonlocal peak
+        n = mix.shape[1]
+        returned = reverb.process(sends.astype(np.float32)) if reverb is not None else None
+        if returned is not None:
+            mix += returned
+        if taps is not None and first < n:
+            taps.files[-1].write(np.ascontiguousarray(
+                (returned[:, first:] if returned is not None else np.zeros((2, n - first), np.float32)).T))
+        bus = mix.astype(np.float32)
+        if glue is not None:
+            bus = glue.process(bus)
+        bus_file.write(bus.T)
+        if first < n:                         # measure the section only, not the pre-roll
+            part = np.ascontiguousarray(bus[:, first:].T)
+            meter.add_frames(part.reshape(-1), n - first)
+            peak = max(peak, float(np.abs(part).max()))
+
+    # Three overlapping stages: the pool processes the stems of block b + 1
+    # while this thread sums block b and one more thread runs the reverb, glue,
+    # file and meter of block b - 1 (pedalboard and numpy release the GIL).
+    # Each stage takes its blocks in order, so the bus is the same as in series.
     try:
         with sf.SoundFile(str(bus_path), "w", sr, 2, "FLOAT", format="WAV") as bus_file, \
-                ThreadPoolExecutor(max_workers=workers) as pool:
+                ThreadPoolExecutor(max_workers=workers) as pool, ThreadPoolExecutor(max_workers=1) as bus_stage:
             pending = [pool.submit(one_stem, i, 0) for i in range(len(chains))] if sizes else []
+            finishing = None
             done = 0
             for b, n in enumerate(sizes):
                 results = [f.result() for f in pending]
@@ -859,21 +890,14 @@ def _mix_to_bus(plan: MixPlan, stems, bus_path: Path, *, sr: int, start: int, fr
                         sends += send
                     if taps is not None and first < n:
                         taps.files[i].write(np.ascontiguousarray(dry[:, first:].T))
-                returned = reverb.process(sends.astype(np.float32)) if reverb is not None else None
-                if returned is not None:
-                    mix += returned
-                if taps is not None and first < n:
-                    taps.files[-1].write(np.ascontiguousarray(
-                        (returned[:, first:] if returned is not None else np.zeros((2, n - first), np.float32)).T))
-                bus = mix.astype(np.float32)
-                if glue is not None:
-                    bus = glue.process(bus)
-                bus_file.write(bus.T)
-                if first < n:                         # measure the section only, not the pre-roll
-                    part = np.ascontiguousarray(bus[:, first:].T)
-                    meter.add_frames(part.reshape(-1), n - first)
-                    peak = max(peak, float(np.abs(part).max()))
+                if finishing is not None:
+                    finishing.result()
+                    if progress:
+                        progress(done, frames, "mix")
+                finishing = bus_stage.submit(finish, mix, sends, first)
                 done += n
+            if finishing is not None:
+                finishing.result()
                 if progress:
                     progress(done, frames, "mix")
     finally:
