@@ -3,10 +3,12 @@
 :func:`analyse` turns a :class:`~workbench.session.Session` into an
 :class:`Analysis` — numbers only, no audio:
 
-1. for every mixable stem, in a small thread pool: hash the file's bytes, and
-   either load the stem's cached measurements or measure it in one streamed pass
+1. for every mixable stem: hash the file's bytes (two threads), and either
+   load the stem's cached measurements or measure it in one streamed pass
    (:func:`~workbench.analysis.features.analyse_stem`: loudness, peaks, levels,
-   activity, stereo image, band power over time) and cache them;
+   activity, stereo image, band power over time) and cache them — the stems to
+   measure side by side, in forked worker processes for a long session and in
+   threads otherwise (:mod:`workbench.workers`);
 2. pad every stem's per-frame arrays to the session's frame count;
 3. the stem × stem masking at the levels the stems arrived at
    (:func:`~workbench.analysis.masking.compute_masking`, all gains 0 dB) is
@@ -51,6 +53,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -266,10 +269,13 @@ def analyse(
 
     # Cache hits first (cheap), then the stems to measure.
     keys: dict[int, str] = {}
+    if store is not None:
+        # Hashing releases the GIL: two files at a time.
+        with ThreadPoolExecutor(max_workers=min(2, len(stems))) as pool:
+            keys = dict(enumerate(pool.map(lambda st: store.key(st.path, sample_rate, bands), stems)))
     todo = []
     for i, stem in enumerate(stems):
         if store is not None:
-            keys[i] = store.key(stem.path, sample_rate, bands)
             hit = store.load(keys[i], stem)
             if hit is not None:
                 collect(i, hit)
