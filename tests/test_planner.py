@@ -193,3 +193,28 @@ def test_settings_are_validated():
     with pytest.raises(WorkbenchError) as e:
         MixSettings(target_lufs=3.0)
     assert "target_lufs" in e.value.message
+
+
+def test_long_songs_are_planned_from_a_sample_of_frames(sample, monkeypatch):
+    # Masking costs stems² × bands × frames: beyond PLAN_MAX_FRAMES the planner
+    # reads every k-th frame; within it, every frame (the plan is unchanged).
+    from workbench.mixing import planner
+
+    session, analysis = sample[0], sample[1]
+    seen = []
+    real = planner.compute_masking
+
+    def spy(band_power, activity, *a, **k):
+        seen.append(band_power.shape[2])
+        assert activity.shape[1] == band_power.shape[2]
+        return real(band_power, activity, *a, **k)
+
+    monkeypatch.setattr(planner, "compute_masking", spy)
+    full = plan_mix(session, analysis)
+    assert seen == [analysis.n_frames] * 2
+    seen.clear()
+    monkeypatch.setattr(planner, "PLAN_MAX_FRAMES", analysis.n_frames // 3)
+    sampled = plan_mix(session, analysis)
+    assert len(seen) == 2 and all(analysis.n_frames // 4 <= n <= analysis.n_frames // 3 for n in seen)
+    assert [s.gain_db for s in sampled.stems.values()] == [s.gain_db for s in full.stems.values()]
+    assert all(s.reverb_send_db == f.reverb_send_db for s, f in zip(sampled.stems.values(), full.stems.values()))

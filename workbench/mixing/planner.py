@@ -25,6 +25,16 @@ from .response import eq_response_db
 from .rules import dynamics, eq, gain, master, pan, space
 from .settings import MixSettings
 
+#: The planner measures masking on at most this many analysis frames (every
+#: k-th frame of a song longer than 2048 × 92.9 ms ≈ 3 min 10 s): masking
+#: costs stems² × bands × frames (32 stems × 5 min took 1.4 s to re-plan), and
+#: the shares it reads are ratios of sums over a stem's active frames, which a
+#: systematic sample of at least 1024 frames estimates closely. Measured on
+#: the seven evaluation sessions planned from every other frame (about 180
+#: frames each, a much smaller sample): five plans were identical, one cut
+#: moved by 0.2 dB and one −2.9 dB bell appeared (a cut at its threshold).
+PLAN_MAX_FRAMES = 2048
+
 
 def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -> MixPlan:
     """Decide the whole mix.
@@ -91,12 +101,14 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None) -> MixP
         eqs.append(bands_i)
 
     # 3. Masking at the planned levels, after those filters → unmasking cuts.
-    shaped = _shaped_band_power(analysis, eqs)
-    masking = compute_masking(shaped, analysis.activity, analysis.bands, gains_db=gain_db, names=names)
-    energy = _band_energy(shaped, analysis.activity)
+    frames = _plan_frames(analysis.n_frames)
+    activity = analysis.activity[:, frames]
+    shaped = _shaped_band_power(analysis, eqs, frames)
+    masking = compute_masking(shaped, activity, analysis.bands, gains_db=gain_db, names=names)
+    energy = _band_energy(shaped, activity)
     cuts = eq.unmasking(
         names, cats, imps, masking.band_share, energy,
-        lambda m, t: pair_map_db(shaped, analysis.activity, analysis.bands, m, t, gain_db),
+        lambda m, t: pair_map_db(shaped, activity, analysis.bands, m, t, gain_db),
         analysis.bands, max_cut_db=settings.max_eq_cut_db)
     for i, nm in enumerate(names):
         eqs[i].extend(cuts.get(nm, []))
@@ -108,7 +120,7 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None) -> MixP
     comps = [dynamics.compressor(cats[i], imps[i], peaks[i], feats[i].crest_db, gain_db[i]) for i in range(n)]
 
     # 5. Panning, with the masking after EQ deciding who goes where.
-    after = compute_masking(_shaped_band_power(analysis, eqs), analysis.activity, analysis.bands,
+    after = compute_masking(_shaped_band_power(analysis, eqs, frames), activity, analysis.bands,
                             gains_db=gain_db, names=names)
     weight = np.array([10 ** (gains[nm][1] / 10) for nm in names])
     pans = pan.plan_pans(names, cats, imps, [f.centroid_hz for f in feats], [f.low_end_share for f in feats],
@@ -154,11 +166,16 @@ def _stems_in_analysis_order(session, analysis: Analysis):
     return [by_file[f] for f in analysis.files]
 
 
-def _shaped_band_power(analysis: Analysis, eqs: list[list[EQBand]]) -> np.ndarray:
-    """Band powers with each stem's EQ applied (response at the band centres)."""
+def _plan_frames(n_frames: int) -> slice:
+    """The analysis frames the planner reads: every k-th, at most :data:`PLAN_MAX_FRAMES`."""
+    return slice(None, None, max(1, -(-n_frames // PLAN_MAX_FRAMES)))
+
+
+def _shaped_band_power(analysis: Analysis, eqs: list[list[EQBand]], frames: slice = slice(None)) -> np.ndarray:
+    """Band powers (of ``frames``) with each stem's EQ applied (response at the band centres)."""
     centres = np.asarray(analysis.bands.centres_hz)
     lin = np.stack([10 ** (eq_response_db(e, centres, analysis.sample_rate) / 10) for e in eqs])
-    return analysis.band_power * lin.astype(np.float32)[:, :, None]
+    return analysis.band_power[:, :, frames] * lin.astype(np.float32)[:, :, None]
 
 
 def _band_energy(band_power: np.ndarray, activity: np.ndarray) -> np.ndarray:
