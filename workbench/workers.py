@@ -23,6 +23,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 #: Workers per job: the 2 cores of the machine the speed targets are set for.
@@ -38,10 +39,26 @@ def use_processes(seconds: float) -> bool:
 
 
 def executor(workers: int, seconds: float) -> Executor:
-    """A pool of ``workers`` forked processes or threads for a job (see the module doc)."""
+    """A pool of ``workers`` forked processes or threads for a job (see the module doc).
+
+    Threads as well where the system refuses a process pool (no POSIX
+    semaphores, e.g. a container without ``/dev/shm``).
+    """
     if use_processes(seconds):
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        try:
+            return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        except (OSError, ImportError):
+            pass
     return ThreadPoolExecutor(max_workers=workers)
+
+
+def _in_this_thread(fn: Callable[..., Any], job: tuple) -> Future:
+    fut: Future = Future()
+    try:
+        fut.set_result(fn(*job))
+    except Exception as exc:
+        fut.set_exception(exc)
+    return fut
 
 
 def run_each(fn: Callable[..., Any], jobs: Sequence[tuple], *, workers: int | None = None,
@@ -55,23 +72,23 @@ def run_each(fn: Callable[..., Any], jobs: Sequence[tuple], *, workers: int | No
     may cross to a worker process). With one worker or one job everything runs
     in the calling thread (the future is already done). A future's
     ``result()`` re-raises the job's exception; when the caller stops early
-    (an exception, ``close()``), jobs not yet started are cancelled.
+    (an exception, ``close()``), jobs not yet started are cancelled. A job
+    whose worker process died (killed, out of memory) is run again in the
+    calling thread, so that one lost worker does not fail every stem after it.
     """
     workers = DEFAULT_WORKERS if workers is None else int(workers)
     if workers <= 1 or len(jobs) <= 1:
         for i, job in enumerate(jobs):
-            fut: Future = Future()
-            try:
-                fut.set_result(fn(*job))
-            except Exception as exc:
-                fut.set_exception(exc)
-            yield i, fut
+            yield i, _in_this_thread(fn, job)
         return
     with executor(min(workers, len(jobs)), seconds) as pool:
         futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
         try:
             for fut in as_completed(futures):
-                yield futures[fut], fut
+                i = futures[fut]
+                if not fut.cancelled() and isinstance(fut.exception(), BrokenProcessPool):
+                    fut = _in_this_thread(fn, jobs[i])
+                yield i, fut
         finally:
             for fut in futures:
                 fut.cancel()
