@@ -98,6 +98,29 @@ def test_preview_is_out_of_date_after_any_change_until_regenerated(sample_bench)
     assert wb.model.category == {"08 Pad.wav": "Strings"}
 
 
+def test_regenerating_reprocesses_only_the_stems_a_change_touched(tmp_path, cache):
+    # The model keeps the automix's processed stems (StemCache): the other A/B
+    # versions do not push them out, and a regeneration after one importance
+    # change processes again only the stems whose chain changed.
+    wb = Workbench(SAMPLE_STEMS, background=False, settings=FAST, links="inline")
+    try:
+        stem_cache = wb.model.stem_cache
+        wb._on_generate()
+        n = len(wb.model.plan.stems)
+        assert len(stem_cache) == n and stem_cache.hits >= 2 * n        # no-panning, no-reverb reused them
+        before = dict(wb.model.plan.stems)
+        wb.stems.rows["07 Piano.wav"].importance.value = "high"
+        misses = stem_cache.misses
+        wb._on_generate()
+        after = wb.model.plan.stems
+        changed = [k for k in after if (after[k].gain_db, after[k].eq, after[k].compressor)
+                   != (before[k].gain_db, before[k].eq, before[k].compressor)]
+        assert 1 <= len(changed) < n
+        assert stem_cache.misses - misses == len(changed)              # the automix render; the rest hit
+    finally:
+        wb.work.cleanup()
+
+
 def test_category_dropdown_offers_only_the_category_names(sample_bench):
     for row in sample_bench.stems.rows.values():
         assert tuple(row.category.options) == CATEGORY_NAMES

@@ -67,6 +67,8 @@ def _variants() -> tuple[Variant, ...]:
 #: rendered by the renderer at the same loudness target, so the comparison is
 #: not won by the louder one.
 AB_VARIANTS: tuple[Variant, ...] = _variants()
+#: Stages inside a stem's chain (:meth:`workbench.mixing.render.StemChain.core`).
+_CHAIN_STAGES = frozenset({"gain", "eq", "compression"})
 
 
 def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: str | os.PathLike, *,
@@ -92,6 +94,9 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
     cache : StemCache, optional
         Processed stems reused across versions and regenerations
         (:class:`workbench.mixing.render.StemCache`; the audio does not depend on it).
+        Only the versions that keep the automix's stem chains use it (automix,
+        no panning, no reverb): the others would fill it with chains that no
+        regeneration reads and push out the ones it does.
 
     Returns
     -------
@@ -114,9 +119,10 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
                 within = 0.6 * done / max(total, 1) if stage == "mix" else 0.6 + 0.4 * done / max(total, 1)
                 progress(f"Rendering preview {i + 1} of {len(variants)}: {v.label}", (i + within) / len(variants))
 
+        shares_chains = not (v.bypass & _CHAIN_STAGES)
         result = render(plan, session, folder / f"preview-{v.key}.wav", bypass=v.bypass,
                         section=(section.start_frame, section.frames), preroll_frames=section.preroll_frames,
-                        progress=one, cache=cache)
+                        progress=one, cache=cache if shares_chains else None)
         results[v.key] = result
         if on_done:
             on_done(v, result)
