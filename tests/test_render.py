@@ -269,6 +269,39 @@ def test_limiter_keeps_length_position_and_ceiling():
     np.testing.assert_allclose(out, q, atol=1e-6)
 
 
+@pytest.mark.parametrize("level_db", [-30.0, -12.0, -3.0, 6.0])
+def test_limiter_skips_interpolation_only_where_it_cannot_matter(level_db, monkeypatch):
+    # The true-peak detector leaves out stretches that cannot reach the
+    # ceiling: the limited audio is bit-identical to interpolating everything.
+    rng = np.random.default_rng(2)
+    n = 5 * SR
+    env = np.where((np.arange(n) // 20000) % 3 == 0, 1.0, 0.05)          # loud and quiet passages
+    x = (rng.standard_normal((2, n)) * env * 10 ** (level_db / 20) / 3).astype(np.float32)
+    x[:, 70000] = 10 ** ((level_db + 8) / 20)                              # a lone spike
+
+    calls = []
+    real = dsp.TruePeakDetector._stretches
+
+    def limit(everything: bool) -> np.ndarray:
+        def stretches(self, extended_abs, n_out, below):
+            out = ([(0, n_out)] if n_out else []) if everything else real(self, extended_abs, n_out, below)
+            calls.append(sum(hi - lo for lo, hi in out))
+            return out
+        monkeypatch.setattr(dsp.TruePeakDetector, "_stretches", stretches)
+        lim = dsp.LookaheadLimiter(-1.0, SR, 2)
+        return np.concatenate([lim.process(x[:, i:i + 65536]) for i in range(0, n, 65536)] + [lim.flush()], axis=1)
+
+    full = limit(True)
+    interpolated_all = sum(calls)
+    calls.clear()
+    skipping = limit(False)
+    np.testing.assert_array_equal(skipping, full)
+    if level_db <= -12.0:
+        assert sum(calls) < 0.5 * interpolated_all                            # most stretches left out
+    if level_db == -30.0:
+        assert sum(calls) == 0
+
+
 # ------------------------------------------------------------------ reverb
 def test_reverb_bypass_removes_the_tail(tmp_path):
     """Stems stop at 2 s of 4 s: with the reverb there is a tail, bypassed there is none."""
