@@ -179,12 +179,13 @@ def test_processed_stems_sum_through_the_master_to_the_mix(tmp_path):
 def test_the_cli_progress_bar_starts_no_thread():
     # A second thread would keep load_session/analyse from forking worker
     # processes (workbench/workers.py); tqdm's monitor thread is switched off.
-    import threading
+    # In a fresh interpreter, where no earlier bar has started one.
+    import subprocess
+    import sys
 
-    from workbench.cli import _ProgressBar
-
-    before = {t.ident for t in threading.enumerate()}
-    bar = _ProgressBar()
-    bar("analyse", 0.5)
-    assert {t.ident for t in threading.enumerate()} == before
-    bar.close()
+    code = ("import threading\nfrom workbench.cli import _ProgressBar\n"
+            "bar = _ProgressBar(); bar('analyse', 0.5)\n"
+            "print(threading.active_count()); bar.close()")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["1"]

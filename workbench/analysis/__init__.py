@@ -245,11 +245,6 @@ def analyse(
     store = _Cache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
     workers = _workers.DEFAULT_WORKERS if workers is None else max(1, int(workers))
 
-    def failed(stem: "Stem", exc: BaseException) -> WorkbenchError:
-        return WorkbenchError(
-            "analysis_failed", f"Could not analyse {stem.file}: {exc}",
-            "Check that the file plays to its end; re-export it from your DAW.")
-
     # Measure (or load) every stem; each one's per-frame arrays go straight
     # into the session arrays, padded with silence to the session's length.
     feats: list = [None] * len(stems)
@@ -282,11 +277,6 @@ def analyse(
                 continue
         todo.append(i)
 
-    def measured(i: int, result: tuple[StemFeatures, np.ndarray, np.ndarray]) -> None:
-        if store is not None:
-            store.save(keys[i], *result)
-        collect(i, result)
-
     jobs = [(stems[i].path, sample_rate, stems[i].name, bands) for i in todo]
     seconds = sum(stems[i].duration_s or 0.0 for i in todo)
     with _features.blas_single_thread():
@@ -297,8 +287,12 @@ def analyse(
             except WorkbenchError:
                 raise
             except Exception as exc:  # a stem that passed the checks but fails mid-read
-                raise failed(stems[i], exc) from exc
-            measured(i, result)
+                raise WorkbenchError(
+                    "analysis_failed", f"Could not analyse {stems[i].file}: {exc}",
+                    "Check that the file plays to its end; re-export it from your DAW.") from exc
+            if store is not None:
+                store.save(keys[i], *result)
+            collect(i, result)
 
     return Analysis(
         sample_rate=sample_rate,

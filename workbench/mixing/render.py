@@ -105,6 +105,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import math
 import os
 import tempfile
@@ -1031,21 +1032,11 @@ def _probe_loudness(bus_path: Path, *, sr: int, preroll: int, ceiling_db: float,
     def limit(block: np.ndarray | None) -> list[np.ndarray]:
         return [lim.flush() if block is None else lim.process(block * amps[i]) for i, lim in enumerate(limiters)]
 
-    # Pipelined as in the master pass: the limiters of block b + 1 run in one
-    # thread while this one meters block b (in order: the same as in series).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = None
-        for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
-            limited = pool.submit(limit, block)
-            if pending is not None:
-                for i, y in enumerate(pending.result()):
-                    measure(i, y)
-            pending = limited
-        if pending is not None:
-            for i, y in enumerate(pending.result()):
-                measure(i, y)
-    for i, y in enumerate(limit(None)):
-        measure(i, y)
+    # The limiters of block b + 1 run in a second thread while this one meters block b.
+    blocks = itertools.chain(iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES), [None])
+    for outputs in _one_ahead(limit, blocks):
+        for i, y in enumerate(outputs):
+            measure(i, y)
     return [(g, float(ebu.get_loudness_global(m))) for g, m in zip(gains, meters)]
 
 
@@ -1086,27 +1077,38 @@ def _master_pass(bus_path: Path, out_path: Path, *, sr: int, preroll: int, frame
         if progress:
             progress(position[1], frames, stage)
 
-    # Two-stage pipeline: one thread limits block b + 1 (its FIR detector
+    # The limiter of block b + 1 runs in a second thread (its FIR detector
     # releases the GIL) while this one dithers, writes and meters block b.
-    # The limiter sees its blocks in order, in one thread: the output is the
-    # same as in series.
-    with sf.SoundFile(str(out_path), "w", sr, 2, SUBTYPES[bits], format="WAV") as out, \
-            ThreadPoolExecutor(max_workers=1) as pool:
-        pending = None
-        for block in iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES):
-            limited = pool.submit(limiter.process, block * amp)
-            if pending is not None:
-                emit(out, pending.result())
-            pending = limited
-        if pending is not None:
-            emit(out, pending.result())
-        emit(out, limiter.flush())
+    def limit(block: np.ndarray | None) -> np.ndarray:
+        return limiter.flush() if block is None else limiter.process(block * amp)
+
+    with sf.SoundFile(str(out_path), "w", sr, 2, SUBTYPES[bits], format="WAV") as out:
+        blocks = itertools.chain(iter_blocks(bus_path, block_frames=MASTER_BLOCK_FRAMES), [None])
+        for y in _one_ahead(limit, blocks):
+            emit(out, y)
     if position[1] != frames:   # the limiter returns exactly what it was given
         raise RuntimeError(f"master stage wrote {position[1]} frames instead of {frames}")
     true_peak = tp_meter.peak
     lufs = float(ebu.get_loudness_global(meter))
     return _Pass(gain_db=gain_db, ceiling_db=ceiling_db, lufs=lufs,
                  true_peak_dbtp=_db(true_peak), sample_peak_dbfs=_db(sample_peak), probes=[])
+
+
+def _one_ahead(fn: Callable, items: Iterable) -> Iterable:
+    """``fn(item)`` for every item, in order, the next one computed in a second thread meanwhile.
+
+    ``fn`` runs in that one thread, item after item, so a stateful ``fn``
+    gives what it gives in series.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for item in items:
+            ahead = pool.submit(fn, item)
+            if pending is not None:
+                yield pending.result()
+            pending = ahead
+        if pending is not None:
+            yield pending.result()
 
 
 def _db(amplitude: float) -> float:
