@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--ceiling", type=float, default=-1.0, help="true-peak ceiling in dBTP (default -1)")
     m.add_argument("--bit-depth", type=int, default=16, choices=(16, 24), help="output bit depth (default 16)")
     m.add_argument("--preview-seconds", type=float, default=30.0, help="preview length (default 30)")
+    m.add_argument("--pan-style", choices=("authored", "wide"), default="authored",
+                   help="how far parts are spread: as authors of real mixes do (default) or wide")
     m.add_argument("--project", choices=("dawproject", "als", "all"),
                    help="also export a DAW project with the stems and every decision")
     m.add_argument("--stems", action="store_true",
@@ -112,7 +114,7 @@ def cmd_mix(args) -> int:
     from .pipeline import mix_session
 
     settings = MixSettings(target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling, bit_depth=args.bit_depth,
-                           preview_seconds=args.preview_seconds)
+                           preview_seconds=args.preview_seconds, pan_style=args.pan_style)
     bar = None if args.quiet else _ProgressBar()
     result = mix_session(args.folder, args.out, settings=settings,
                          importance=_pairs(args.importance, "importance"),
@@ -128,6 +130,10 @@ def cmd_mix(args) -> int:
     print(f"  plan:       {result.plan_path}\n  report:     {result.report_path} (every decision with its reason)")
     for fmt, path in result.outputs.items():
         print(f"  {fmt + ':':<11} {path}")
+    for name, sp in result.plan.stems.items():
+        if sp.role == "foreground" and sp.importance_reason.startswith("high: suggested"):
+            print(f"  suggested lead: {name} — importance high ({sp.importance_reason.split('— ', 1)[-1]}); "
+                  f"--importance \"{name}=medium\" to change")
     if warnings:
         print(f"  {len(warnings)} warning(s) from the checks, repeated in the report:")
         for f in warnings:

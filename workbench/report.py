@@ -38,7 +38,8 @@ def check_table(session) -> str:
         fmt = (f"{s.sample_rate / 1000:g} kHz {s.bit_depth or '?'}-bit "
                f"{'mono' if s.channels == 1 else 'stereo' if s.channels == 2 else s.channels}"
                if s.readable else "—")
-        cat = (s.category or "— (pick one)") + (" (heard)" if s.category_source == "audio" else "")
+        cat = (s.category or "— (pick one)") + (" (heard, unsure: please check)" if s.unsure else
+                                                 " (heard)" if s.category_source == "audio" else "")
         rows.append((s.file, cat, f"{s.confidence:.0%}" if s.category else "",
                      fmt, f"{s.duration_s:.2f} s" if s.duration_s is not None else "—"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

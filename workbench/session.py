@@ -44,6 +44,9 @@ class Stem:
     confidence: float = 0.0
     category_source: str = "none"
     importance: str = "medium"
+    #: ``"user"`` when the user set the importance; otherwise the planner may
+    #: suggest another (the part that carries the melody: high).
+    importance_source: str = "default"
 
     @property
     def duration_s(self) -> float | None:
@@ -51,6 +54,13 @@ class Stem:
         if self.frames is None or not self.sample_rate:
             return None
         return self.frames / self.sample_rate
+
+    @property
+    def unsure(self) -> bool:
+        """A category guessed from the audio alone with a confidence below the calibrated threshold."""
+        from .analysis.classify import UNSURE_BELOW
+
+        return self.category_source == "audio" and self.category is not None and self.confidence < UNSURE_BELOW
 
     @property
     def bit_depth(self) -> int | None:
@@ -124,7 +134,8 @@ class Session:
             if level not in IMPORTANCE_LEVELS:
                 raise WorkbenchError("bad_importance", f"Importance {level!r} for {key!r} is not valid.",
                                      "Use low, medium or high.")
-            new.stem(key).importance = level
+            stem = new.stem(key)
+            stem.importance, stem.importance_source = level, "user"
         for key, cat in (category or {}).items():
             canonical = categories.canonical(cat)
             if canonical is None:
@@ -209,6 +220,10 @@ def load_session(path: str | os.PathLike | list, *, max_stems: int = 32,
         stem.category, stem.confidence = suggestion.category, suggestion.confidence
         stem.category_source = "name" if suggestion.category else "none"
         stem.importance = suggestion.suggested_importance
+        # "name": the name itself marks the part ("Synth Lead", "Pad quiet"),
+        # beyond its category's default importance.
+        stem.importance_source = ("name" if stem.importance != categories.default_importance(suggestion.category)
+                                  else "default")
         stems.append(stem)
     _make_names_unique(stems)
     session = Session(folder=folder, stems=stems, max_stems=max_stems)
@@ -268,4 +283,10 @@ def _listen_for_categories(session: Session, stats: dict | None = None) -> list:
         if note:
             findings.append(Finding(stem.file, "warning", "category_mismatch", stem.category, note,
                                     "Check that the file is the part its name says, or change its category."))
+        elif stem.unsure:
+            findings.append(Finding(
+                stem.file, "note", "category_unsure", round(float(stem.confidence), 3),
+                f"The category was guessed from the audio and the guess is unsure: {stem.category}? "
+                f"({stem.confidence:.0%}; the name says nothing the name table knows).",
+                f"Please check it, and set the category if it is wrong (e.g. --category \"{stem.name}=Keys\")."))
     return findings

@@ -76,6 +76,16 @@ AUDIO_SURE = 0.6
 #: Factor on the confidence of a ``Vocal`` prediction reported as ``Lead Vocal``:
 #: the audio of one stem cannot tell a lead from a backing vocal.
 VOCAL_ROLE_UNCERTAINTY = 0.5
+#: Below this confidence a category guessed from the audio alone is shown as
+#: unsure ("Synth? — please check") and the checks add a ``category_unsure``
+#: note. Calibrated on the training corpus of authored songs (stems whose
+#: category the name, GM program or drum-note group gives, heard with a generic
+#: name): see ``benchmarks/results/category_calibration.md``.
+UNSURE_BELOW = 0.6
+#: Evidence a stem must show before the audio alone may call it a vocal
+#: (see :func:`_vocal_evidence`).
+VOCAL_MIN_PROBABILITY = 0.8
+VOCAL_MIN_VOICED = 0.5
 
 #: The feature vector, in order. Each entry: name, meaning (units).
 FEATURES: tuple[tuple[str, str], ...] = (
@@ -755,10 +765,37 @@ def suggest_from_audio(path_or_audio: str | os.PathLike | np.ndarray, sample_rat
         probs[cat] = probs.get(cat, 0.0) + float(p)
     best = max(probs, key=probs.__getitem__)
     conf = probs[best]
-    best_cls = model.classes[int(np.argmax(proba))]
-    if best_cls == "Vocal":
+    if best in _VOCALS and not _vocal_evidence(probs[best], named):
+        # A vocal needs vocal evidence (issue 13: a chip-synth chord part was
+        # heard as a voice): without it, the best instrument class with its own
+        # probability as the confidence — low, so it is shown as unsure.
+        rest = {c: p for c, p in probs.items() if c not in _VOCALS}
+        best = max(rest, key=rest.__getitem__)
+        conf = rest[best]
+    elif best in _VOCALS:
         conf *= VOCAL_ROLE_UNCERTAINTY
     return AudioSuggestion(best, round(float(conf), 4), probs, named)
+
+
+def _vocal_evidence(vocal_probability: float, features: dict[str, float]) -> bool:
+    """Whether the audio carries enough evidence of a voice to call a stem a vocal.
+
+    The model's vocal class was trained on sampled choir and voice sounds only,
+    so its probability alone also fires on sustained synth chords. A voice is
+    pitched most of the time it sounds and its pitch glides between
+    neighbouring 46 ms frames (a singer's pitch moves continuously, by well
+    under a semitone per frame within a note — Sundberg, *The Science of the
+    Singing Voice*, 1987, ch. 4 on vibrato of ±0.5–1 semitone at 5–7 Hz), while
+    arpeggiated or chord synth parts jump by whole semitones or hold a fixed
+    pitch. Thresholds are our engineering choice: the model must be at least
+    :data:`VOCAL_MIN_PROBABILITY` sure, the stem voiced in at least
+    :data:`VOCAL_MIN_VOICED` of its active frames, and its median pitch step
+    between voiced frames above 0 and below 1 semitone.
+    """
+    step = features.get("f0_step_semitones", 0.0)
+    return (vocal_probability >= VOCAL_MIN_PROBABILITY
+            and features.get("voiced_fraction", 0.0) >= VOCAL_MIN_VOICED
+            and 0.0 < step < 1.0)
 
 
 # ---------------------------------------------------------------------------

@@ -73,7 +73,10 @@ class StemPlan:
 
     ``gain_db`` is applied first (at the stem's input), then EQ, compression,
     pan; the reverb send is taken post-fader (after gain, EQ and compression,
-    before pan) at ``reverb_send_db`` relative to the stem.
+    before pan) at ``reverb_send_db`` relative to the stem. ``role`` is what the
+    part does in the song (:mod:`workbench.mixing.rules.roles`) and
+    ``importance_reason`` says whether the importance was the user's or a
+    suggestion, and why; neither changes the render.
     """
 
     file: str
@@ -90,6 +93,9 @@ class StemPlan:
     reverb_reason: str = ""
     mute: bool = False
     channels: int = 2
+    role: str = ""
+    role_reason: str = ""
+    importance_reason: str = ""
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.pan <= 1.0:
@@ -201,6 +207,10 @@ class MixPlan:
         """Every decision as ``(where, what, reason)`` rows, for reports and tables."""
         rows: list[tuple[str, str, str]] = []
         for name, s in self.stems.items():
+            if s.role:
+                rows.append((name, f"role: {s.role}", s.role_reason))
+            if s.importance_reason:
+                rows.append((name, f"importance {s.importance}", s.importance_reason))
             rows.append((name, f"gain {s.gain_db:+.1f} dB", s.gain_reason))
             for b in s.eq:
                 rows.append((name, describe_eq(b), b.reason))

@@ -13,16 +13,21 @@ importance or a category re-plans in milliseconds.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..analysis import Analysis
 from ..analysis.features import blas_single_thread
 from ..analysis.masking import MaskingResult, compute_masking, pair_map_db
+from ..analysis.parts import PartFeatures, co_activity, part_features
+from ..categories import default_importance
 from ..errors import WorkbenchError
+from .balance_model import BalanceModel, default_model, term_values
 from .plan import EQBand, MixPlan, StemPlan
 from .response import eq_response_db
 from .rules import dynamics, eq, gain, master, pan, space
+from .rules.roles import HIT_DUTY, MELODIC, Role, assign_role, category_key, foreground_parts
 from .settings import MixSettings
 
 #: The planner measures masking on at most this many analysis frames (every
@@ -36,7 +41,8 @@ from .settings import MixSettings
 PLAN_MAX_FRAMES = 2048
 
 
-def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -> MixPlan:
+def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None, *,
+             model: BalanceModel | None = None) -> MixPlan:
     """Decide the whole mix.
 
     Parameters
@@ -47,6 +53,8 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
         The measurements of ``session.mixable_stems`` (:func:`workbench.analyse`).
     settings : MixSettings, optional
         Loudness target, ceiling, output format... (defaults when omitted).
+    model : BalanceModel, optional
+        The balance model (default: the shipped one, fitted on authored mixes).
 
     Returns
     -------
@@ -64,10 +72,10 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None) -
     # process busy: a 16-stem re-plan took 1.6–1.8 s CPU with the default BLAS
     # threads and 0.12–0.17 s with one.
     with blas_single_thread():
-        return _plan_mix(session, analysis, settings)
+        return _plan_mix(session, analysis, settings, model)
 
 
-def _plan_mix(session, analysis: Analysis, settings: MixSettings | None) -> MixPlan:
+def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: BalanceModel | None) -> MixPlan:
     settings = settings or MixSettings()
     if not session.can_mix:
         listed = "; ".join(f"{f.stem or 'session'}: {f.message}" for f in session.errors)
@@ -76,7 +84,6 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None) -> MixP
     stems = _stems_in_analysis_order(session, analysis)
     names = list(analysis.names)
     cats = [s.category for s in stems]
-    imps = [s.importance for s in stems]
     feats = analysis.stems
     n = len(names)
 
@@ -87,15 +94,26 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None) -> MixP
     fold_db = [10 * math.log10(2) if fold[i] else 0.0 for i in range(n)]
     measured = [f.integrated_lufs - fold_db[i] for i, f in enumerate(feats)]
 
-    # 1. Loudness balance (input level never decides it).
-    gains = gain.plan_gains([(names[i], cats[i], imps[i], measured[i]) for i in range(n)])
-    gain_db = np.array([gains[nm][0] for nm in names])
+    # 1. What each part does (its role), which part leads, and the loudness
+    #    balance from the fitted model (input level never decides it).
+    model = model or default_model()
+    decided = part_roles(session, analysis, model)
+    roles = [d.role for d in decided]
+    imps = [d.importance for d in decided]
+    quiet = {f.stem for f in session.findings if f.code == "too_quiet"}
+    inputs = [gain.GainInput(name=names[i], role=roles[i].key, role_reason=roles[i].reason, importance=imps[i],
+                             suggested_importance=decided[i].suggested_importance, measured_lufs=measured[i],
+                             terms=decided[i].terms, too_quiet=stems[i].file in quiet,
+                             peak_dbfs=feats[i].sample_peak_dbfs) for i in range(n)]
+    gains = gain.plan_gains(inputs, model)
+    gain_db = np.array([gains[nm].gain_db for nm in names])
 
-    # 2. High-pass and one corrective cut per stem, from its own spectrum.
+    # 2. High-pass per stem, and one cut on a drum's persistent resonance.
     eqs: list[list[EQBand]] = []
     for i in range(n):
         bands_i = [eq.highpass(cats[i], feats[i].long_term_band_db, analysis.bands)]
-        fix = eq.corrective(cats[i], feats[i].long_term_band_db, analysis.bands)
+        fix = eq.corrective(cats[i], feats[i].long_term_band_db, analysis.bands,
+                            analysis.band_power[i], analysis.activity[i])
         if fix is not None:
             bands_i.append(fix)
         eqs.append(bands_i)
@@ -122,9 +140,11 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None) -> MixP
     # 5. Panning, with the masking after EQ deciding who goes where.
     after = compute_masking(_shaped_band_power(analysis, eqs, frames), activity, analysis.bands,
                             gains_db=gain_db, names=names)
-    weight = np.array([10 ** (gains[nm][1] / 10) for nm in names])
+    weight = np.array([10 ** (gains[nm].target_lufs / 10) for nm in names])
     pans = pan.plan_pans(names, cats, imps, [f.centroid_hz for f in feats], [f.low_end_share for f in feats],
-                         [f.channels for f in feats], [f.stereo_correlation for f in feats], weight, after.share)
+                         [f.channels for f in feats], [f.stereo_correlation for f in feats], weight, after.share,
+                         roles=[r.key for r in roles],
+                         spread_scale=model.pan_spread_scale if settings.pan_style == "authored" else 1.0)
 
     # 6. Reverb sends and the shared return; 7. the master.
     plans: dict[str, StemPlan] = {}
@@ -133,11 +153,12 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None) -> MixP
         p, p_reason = pans[nm]
         plans[nm] = StemPlan(
             file=stems[i].file, category=cats[i], importance=imps[i],
-            gain_db=float(gain_db[i]), gain_reason=gains[nm][2],
+            gain_db=float(gain_db[i]), gain_reason=gains[nm].reason,
             pan=float(p), width=float(settings.width) if feats[i].channels == 2 and not fold[i] else 1.0,
             pan_reason=p_reason + ("; its two channels are identical, so it is folded to mono" if fold[i] else ""),
             eq=eqs[i], compressor=comps[i], reverb_send_db=send_db, reverb_reason=send_reason,
-            channels=1 if fold[i] else int(feats[i].channels))
+            channels=1 if fold[i] else int(feats[i].channels),
+            role=roles[i].key, role_reason=roles[i].reason, importance_reason=decided[i].importance_reason)
     mplan = master.master(settings, [peaks[i] + gain_db[i] if peaks[i] is not None else -math.inf
                                      for i in range(n)])
     notes = _masking_notes(names, imps, masking, after)
@@ -193,3 +214,90 @@ def _masking_notes(names, imps, before: MaskingResult, after: MaskingResult) -> 
             notes.append(f"{nm} masked by the rest of the mix: {before.by_mix_share[i]:.0%} of its energy "
                          f"before unmasking EQ, {after.by_mix_share[i]:.0%} after")
     return notes
+
+
+@dataclass(frozen=True)
+class PartRole:
+    """What the planner decided a part is doing, and the importance it gets.
+
+    Attributes
+    ----------
+    role : Role
+    section : float
+        The part plus the parts of its role that play with it (≥ 1).
+    terms : dict
+        The balance model's terms (:func:`~workbench.mixing.balance_model.term_values`).
+    importance : str
+        In force: the user's, or the suggestion.
+    suggested_importance : str
+    importance_reason : str
+    """
+
+    role: Role
+    section: float
+    terms: dict
+    importance: str
+    suggested_importance: str
+    importance_reason: str
+
+
+def part_roles(session, analysis: Analysis, model: BalanceModel | None = None, *,
+               parts: list[PartFeatures] | None = None, co: np.ndarray | None = None) -> list[PartRole]:
+    """Each part's role, its balance terms, the importance in force and the suggested one.
+
+    The part that carries the melody is suggested as high: a melodic part whose
+    name marks it as the lead ("Synth Lead", "Gtr Solo"), or else the one the
+    audio shows carrying the melody (:func:`~workbench.mixing.rules.roles.foreground_parts`).
+    The user's own choice always wins; the balance model's levels are for the
+    suggested importance, so only a choice that differs from it moves the level.
+
+    Parameters
+    ----------
+    session : Session
+    analysis : Analysis
+    model : BalanceModel, optional
+        For its role thresholds (default: the shipped model).
+    parts, co : optional
+        :func:`~workbench.analysis.parts.part_features` and
+        :func:`~workbench.analysis.parts.co_activity`, when already computed.
+
+    Returns
+    -------
+    list of PartRole
+        In analysis order.
+    """
+    model = model or default_model()
+    stems = _stems_in_analysis_order(session, analysis)
+    cats = [s.category for s in stems]
+    parts = parts if parts is not None else part_features(analysis)
+    co = co if co is not None else co_activity(analysis.activity)
+    thr = {"hit_duty": model.role_thresholds.get("hit_duty", HIT_DUTY)}
+    n = len(stems)
+    named = [i for i in range(n) if stems[i].importance_source == "name" and stems[i].importance == "high"
+             and category_key(cats[i]) in MELODIC]
+    heard = foreground_parts(cats, [p.lead_score for p in parts], [p.duty for p in parts])
+    fg = set(named) if named else set(heard)
+    roles = [assign_role(cats[i], parts[i].duty, parts[i].hit_share, foreground=i in fg, **thr) for i in range(n)]
+    out = []
+    for i, s in enumerate(stems):
+        if i in fg:
+            auto = "high"
+            why = ("its name marks the lead" if i in named else
+                   f"it carries the melody or hook: plays {parts[i].duty:.0%} of the song, most in the "
+                   "300 Hz–4 kHz melody range, more than any other pitched part")
+        elif s.importance_source in ("name", "default"):
+            auto = s.importance
+            why = ("from its name" if s.importance_source == "name" else
+                   f"the usual importance for {category_key(cats[i])}")
+        else:
+            auto = default_importance(cats[i]) if cats[i] else "medium"
+            why = f"the usual importance for {category_key(cats[i])}"
+        if s.importance_source == "user":
+            imp, reason = s.importance, f"{s.importance}: your choice (suggested {auto}: {why})"
+        else:
+            imp, reason = auto, f"{auto}: suggested — {why}; set it to change"
+        section = 1.0 + float(sum(co[i, j] for j in range(n) if j != i and roles[j].key == roles[i].key))
+        out.append(PartRole(role=roles[i], section=section,
+                            terms=term_values(parts[i].duty, parts[i].register_hz, section),
+                            importance=imp, suggested_importance=auto, importance_reason=reason))
+    return out

@@ -29,6 +29,9 @@ class MixSettings:
         Length of the preview section.
     max_eq_cut_db : float
         Deepest unmasking cut the planner may make.
+    pan_style : {"authored", "wide"}
+        How far parts are spread: ``"authored"`` (default) as far as the authors
+        of the training corpus spread them; ``"wide"`` the full spectral spread.
     """
 
     target_lufs: float = -14.0
@@ -38,6 +41,7 @@ class MixSettings:
     width: float = 1.0
     preview_seconds: float = 30.0
     max_eq_cut_db: float = 6.0
+    pan_style: str = "authored"
 
     def __post_init__(self) -> None:
         checks = [
@@ -48,6 +52,7 @@ class MixSettings:
             ("width", 0.0 <= self.width <= 1.0, "between 0 and 1"),
             ("preview_seconds", 5.0 <= self.preview_seconds <= 120.0, "between 5 and 120 s"),
             ("max_eq_cut_db", 0.0 <= self.max_eq_cut_db <= 12.0, "between 0 and 12 dB"),
+            ("pan_style", self.pan_style in ("authored", "wide"), '"authored" or "wide"'),
         ]
         for name, ok, valid in checks:
             if not ok:

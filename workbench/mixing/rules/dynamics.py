@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from ..plan import Compressor
-from .roles import role
+from .roles import category_key
 
 #: (ratio, attack_ms, release_ms) by category; ratio 1 = leave uncompressed.
 CATEGORY_COMPRESSION = {
@@ -76,7 +76,7 @@ def compressor(category: str | None, importance: str, loud_level_db: float | Non
     gain_db : float
         The input gain the plan applies before the compressor.
     """
-    cat = role(category)
+    cat = category_key(category)
     ratio, attack, release = CATEGORY_COMPRESSION[cat]
     if loud_level_db is None or not math.isfinite(loud_level_db):
         return None

@@ -9,8 +9,9 @@ Three moves, in the order an engineer makes them:
    the stem's own measured low end, so a filter never cuts what is there.
    High-passing all non-bass sources is also the first rule of De Man & Reiss
    (2013, "A knowledge-engineered autonomous mixing system", AES 135).
-2. **Corrective**: the single strongest resonance or build-up — a band standing
-   out from the stem's own smoothed spectrum — cut by half its excess, bounded.
+2. **Corrective**: on unpitched drum parts only, the strongest resonance — a
+   band standing out from the stem's own smoothed spectrum in most of its
+   frames — cut by half its excess, bounded, as wide as the peak is measured.
    Target-spectrum equalisation after Perez-Gonzalez & Reiss (2009, "Automatic
    equalization of multi-channel audio using cross-adaptive methods", AES 127).
 3. **Unmasking** (cross-adaptive): where a less important stem masks a more
@@ -31,7 +32,7 @@ import numpy as np
 
 from ...analysis.bands import Bands
 from ..plan import EQBand
-from .roles import IMPORTANCE_RANK, priority, role
+from .roles import IMPORTANCE_RANK, category_key, priority
 
 #: High-pass cutoff by category, Hz (Owsinski ch. 5; Izhaki ch. 16). Kick and bass
 #: get only a subsonic filter (energy below ~30 Hz is inaudible on most systems
@@ -55,13 +56,21 @@ SUBSONIC_HZ = 35.0
 
 #: Corrective cut: a band this far above the stem's own spectrum smoothed over
 #: ±3 ERB bands, and above both its neighbours, is a resonance (a ringing drum
-#: mode, a boomy room note); cut by half the excess, at most 3 dB. Only above
-#: twice the frequency of the stem's strongest band, so that its fundamentals —
-#: the notes themselves, which make peaks in any long-term spectrum — are never
-#: taken for a resonance.
+#: mode, a boomy shell or room note); cut by half the excess, at most 4 dB.
+#: Only above twice the frequency of the stem's strongest band, so that its
+#: fundamental is never taken for a resonance. Taming a drum's ring with a
+#: narrow cut is the textbook case (Owsinski, *The Mixing Engineer's Handbook*,
+#: 4th ed., EQ chapter: snare and tom ring); the 6 dB excess and the depth are
+#: our engineering choice.
 RESONANCE_MIN_DB = 6.0
-RESONANCE_MAX_CUT_DB = 3.0
+RESONANCE_MAX_CUT_DB = 4.0
 RESONANCE_RANGE_HZ = (150.0, 10000.0)
+#: Categories whose long-term spectral peaks may be faults: unpitched drums.
+#: A pitched part's peaks are its notes and harmonics (issue 13).
+RESONANCE_CATEGORIES = frozenset({"Kick", "Snare", "Percussion", "Drums"})
+#: A resonance rings on every hit: it must stand out in this share of the
+#: part's active frames (our choice; a harmonic of one note does not).
+RESONANCE_PERSISTENCE = 0.6
 
 #: A masker is cut in a band only when it masks at least this share of the
 #: target's energy in that band, and the band holds at least this share of the
@@ -83,7 +92,7 @@ def _fmt_hz(f: float) -> str:
 
 def highpass(category: str | None, long_term_band_db: np.ndarray, bands: Bands) -> EQBand:
     """The high-pass for a stem: category cutoff, kept below its measured low end."""
-    cat = role(category)
+    cat = category_key(category)
     nominal = HIGHPASS_HZ[cat]
     lt = np.asarray(long_term_band_db, dtype=float)
     finite = np.isfinite(lt)
@@ -105,16 +114,38 @@ def highpass(category: str | None, long_term_band_db: np.ndarray, bands: Bands) 
     return EQBand("highpass", freq, 0.0, 0.707, slope, f"high-pass at {_fmt_hz(freq)}: {why}")
 
 
-def corrective(category: str | None, long_term_band_db: np.ndarray, bands: Bands) -> EQBand | None:
-    """One cut on the stem's strongest resonance or build-up, or ``None``."""
+def corrective(category: str | None, long_term_band_db: np.ndarray, bands: Bands,
+               band_power: np.ndarray | None = None, activity: np.ndarray | None = None) -> EQBand | None:
+    """One cut on a drum's persistent resonance, or ``None``.
+
+    Only unpitched drum parts (:data:`RESONANCE_CATEGORIES`) are searched: the
+    peaks in a pitched part's long-term spectrum are its notes and their
+    harmonics, not faults, and cutting them changes the part (the boilerplate
+    cuts on synth harmonics reported in issue 13). A drum's ringing mode sounds
+    on every hit, so a peak counts only when it stands out in at least
+    :data:`RESONANCE_PERSISTENCE` of the part's active frames (when the frames
+    are given). The depth is half the excess, at most
+    :data:`RESONANCE_MAX_CUT_DB`; the Q follows the measured width of the peak
+    (the bands within 3 dB of its top).
+
+    Parameters
+    ----------
+    category : str or None
+    long_term_band_db : np.ndarray, shape ``(n_bands,)``
+        Mean band power over the active frames (dB).
+    bands : Bands
+    band_power : np.ndarray, shape ``(n_bands, n_frames)``, optional
+        The stem's band power over time, for the persistence test.
+    activity : np.ndarray of bool, shape ``(n_frames,)``, optional
+    """
+    cat = category_key(category)
+    if cat not in RESONANCE_CATEGORIES:
+        return None
     lt = np.asarray(long_term_band_db, dtype=float)
-    if not np.isfinite(lt).all():
-        lt = np.where(np.isfinite(lt), lt, np.nanmin(np.where(np.isfinite(lt), lt, np.nan)) - 20
-                      if np.isfinite(lt).any() else 0.0)
-    k = 7  # ±3 bands
-    pad = np.pad(lt, k // 2, mode="edge")
-    smooth = np.convolve(pad, np.ones(k) / k, mode="valid")
-    excess = lt - smooth
+    if not np.isfinite(lt).any():
+        return None
+    lt = np.where(np.isfinite(lt), lt, np.nanmin(np.where(np.isfinite(lt), lt, np.nan)) - 20)
+    excess = lt - _smooth(lt)
     centres = np.asarray(bands.centres_hz)
     lo, hi = RESONANCE_RANGE_HZ
     lo = max(lo, 2 * centres[int(np.argmax(lt))])
@@ -126,12 +157,44 @@ def corrective(category: str | None, long_term_band_db: np.ndarray, bands: Bands
     i = int(np.argmax(np.where(in_range, excess, -np.inf)))
     if excess[i] < RESONANCE_MIN_DB:
         return None
+    persistence = _persistence(band_power, activity, i)
+    if persistence is not None and persistence < RESONANCE_PERSISTENCE:
+        return None
+    # the peak's width: neighbouring bands within 3 dB of its top excess
+    a = b = i
+    while a > 0 and excess[a - 1] >= excess[i] - 3.0:
+        a -= 1
+    while b < lt.size - 1 and excess[b + 1] >= excess[i] - 3.0:
+        b += 1
     cut = round(-min(RESONANCE_MAX_CUT_DB, excess[i] / 2), 1)
-    f = centres[i]
-    q = _q_for(bands, i, i)
-    return EQBand("bell", round(float(f), 1), cut, q, 12,
+    f = float(np.sqrt(bands.edges_hz[a] * bands.edges_hz[b + 1]))
+    q = _q_for(bands, a, b)
+    heard = "" if persistence is None else f", present in {persistence:.0%} of its active frames"
+    return EQBand("bell", round(f, 1), cut, q, 12,
                   f"{cut:+.1f} dB bell at {_fmt_hz(f)}: a resonance {excess[i]:.1f} dB above the "
-                  f"{role(category)}'s own spectrum around it")
+                  f"{cat}'s own spectrum around it{heard}")
+
+
+def _smooth(level_db: np.ndarray, width: int = 7) -> np.ndarray:
+    """The spectrum smoothed over ``width`` bands (edge-padded moving average, last axis)."""
+    pad = [(0, 0)] * (level_db.ndim - 1) + [(width // 2, width // 2)]
+    padded = np.pad(level_db, pad, mode="edge")
+    kernel = np.ones(width) / width
+    return np.apply_along_axis(lambda r: np.convolve(r, kernel, mode="valid"), -1, padded)
+
+
+def _persistence(band_power: np.ndarray | None, activity: np.ndarray | None, band: int) -> float | None:
+    """Share of active frames in which ``band`` stands out (≥ 3 dB over the smoothed spectrum)."""
+    if band_power is None or activity is None:
+        return None
+    act = np.asarray(activity, dtype=bool)
+    if not act.any():
+        return None
+    frames = np.asarray(band_power, dtype=np.float64)[:, act]
+    step = max(1, frames.shape[1] // 512)  # at most ~512 frames: a share, not a sum
+    db = 10.0 * np.log10(np.maximum(frames[:, ::step], 1e-20)).T
+    out = db - _smooth(db)
+    return float(np.mean(out[:, band] >= 3.0))
 
 
 def _q_for(bands: Bands, lo: int, hi: int) -> float:

@@ -2,7 +2,7 @@
 
 - Kick, snare, bass, lead vocal and a full-kit Drums stem stay centred, and so
   does any stem whose energy is mostly low (below 120 Hz), keeping the low end
-  mono (Izhaki, *Mixing Audio*, ch. 13; Mansbridge, Finn & Reiss 2012, AES 133,
+  mono (Mansbridge, Finn & Reiss 2012, AES 133rd Conv.,
   "An autonomous system for multitrack stereo pan positioning").
 - The others are spread wider the higher their spectral centroid — low
   sources near the centre, bright ones out to the sides — as in the automatic
@@ -10,10 +10,20 @@
   stereo panner", DAFx-07) and Mansbridge et al. (2012).
 - Sides alternate so that left and right carry even energy, and a stem goes
   to the side away from the stem that masks it most: panning clashing parts
-  apart is an unmasking move listeners prefer (Wakefield & Dewey 2015, AES 139).
+  apart is an unmasking move listeners prefer to EQ alone (Wakefield & Dewey
+  2015, AES 138th Conv., which compared panning with EQ for unmasking).
 - Pairs named as such (L/R, 1/2, double) are mirrored at the same distance.
 - Importance draws a stem toward the centre (DESIGN §5): high ×0.5, medium ×1,
   low ×1.15 of its spread.
+- The part that carries the melody (role ``foreground``) stays centred, like a
+  lead vocal.
+- Cymbals of one session sit on one side of the image (open and closed hi-hat
+  are one instrument; a real kit's cymbals are not split across the room at
+  random), so the top octaves are not spread wider than a kit.
+- How far all of this spreads is scaled by ``spread_scale``: the default is
+  fitted on the authors' pans of the training corpus (the model file's
+  ``pan_spread_scale``: authored mixes keep most parts much nearer the centre
+  than a centroid map alone would put them); ``1.0`` is the wide style.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ import re
 
 import numpy as np
 
-from .roles import CENTRED, priority, role
+from .roles import CENTRED, category_key, priority
 
 #: Spread limits: the narrowest and widest pan positions for a spread stem.
 #: 70% rather than 100% keeps every part in both speakers of a headphone mix.
@@ -69,6 +79,8 @@ def plan_pans(
     correlation: list[float],
     loudness_weight: np.ndarray,
     masking_share: np.ndarray,
+    roles: list[str] | None = None,
+    spread_scale: float = 1.0,
 ) -> dict[str, tuple[float, str]]:
     """Pan position of every stem with its reason.
 
@@ -80,14 +92,22 @@ def plan_pans(
         Each stem's planned power in the mix (linear), used to balance the sides.
     masking_share : np.ndarray, shape ``(n, n)``
         ``[masker, target]`` masking at the planned levels.
+    roles : list of str, optional
+        Role keys (:mod:`workbench.mixing.rules.roles`); ``foreground`` stays centred.
+    spread_scale : float
+        Scale on every spread distance (0..1; 1 = the wide style).
     """
+    roles = roles or [""] * len(names)
+    scale = min(1.0, max(0.0, float(spread_scale)))
     n = len(names)
     out: dict[str, tuple[float, str]] = {}
     spread_idx = []
     for i in range(n):
-        cat = role(categories[i])
+        cat = category_key(categories[i])
         if cat in CENTRED:
             out[names[i]] = (0.0, f"pan centre: {cat} stays in the middle")
+        elif roles[i] == "foreground":
+            out[names[i]] = (0.0, "pan centre: it carries the melody, like a lead vocal")
         elif low_end_share[i] > LOW_END_SHARE_CENTRED:
             out[names[i]] = (0.0, f"pan centre: {low_end_share[i]:.0%} of its energy is below 120 Hz "
                                   "(keep the low end mono)")
@@ -108,7 +128,7 @@ def plan_pans(
         if len(members) != 2 or members[0][1] == members[1][1]:
             continue
         dist = max(spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]] for i, _ in members)
-        dist = min(MAX_SPREAD, dist)
+        dist = min(MAX_SPREAD, dist) * scale
         for i, side in members:
             out[names[i]] = (round(side * dist, 2), f"pan {abs(dist) * 100:.0f}% "
                              f"{'left' if side < 0 else 'right'}: mirrored with its pair")
@@ -118,18 +138,27 @@ def plan_pans(
     singles = sorted((i for i in spread_idx if i not in paired),
                      key=lambda i: priority(categories[i], importances[i]))
     placed: dict[int, int] = {}
+    cymbal_side = next((side for i, side in placed.items() if category_key(categories[i]) == "Cymbals"), None)
+    for i in paired:
+        if category_key(categories[i]) == "Cymbals" and cymbal_side is None:
+            cymbal_side = 1 if out[names[i]][0] >= 0 else -1
     for i in singles:
-        dist = min(MAX_SPREAD, spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]])
+        dist = min(MAX_SPREAD, spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]]) * scale
         # the already-placed stem that masks i most (or that i masks most)
         clash = max(placed, key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
         clash_amount = 0.0 if clash is None else masking_share[clash, i] + masking_share[i, clash]
-        if clash is not None and clash_amount >= 0.1:
+        if category_key(categories[i]) == "Cymbals" and cymbal_side is not None:
+            side = cymbal_side
+            why = "on the same side as the other cymbals (one kit, one place)"
+        elif clash is not None and clash_amount >= 0.1:
             side = -placed[clash]
             why = f"away from {names[clash]}, which it clashes with"
         else:
             side = -1 if side_energy[-1] <= side_energy[1] else 1
             why = "to the lighter side, keeping left and right even"
         placed[i] = side
+        if category_key(categories[i]) == "Cymbals" and cymbal_side is None:
+            cymbal_side = side
         side_energy[side] += float(loudness_weight[i])
         centroid = centroid_hz[i]
         bright = f"centroid {centroid:.0f} Hz" if centroid and math.isfinite(centroid) else "spectrum"

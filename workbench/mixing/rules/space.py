@@ -19,7 +19,7 @@ artificial reverberation", JAES 65(1/2); DESIGN §5).
 from __future__ import annotations
 
 from ..plan import ReverbBus
-from .roles import role
+from .roles import category_key
 
 #: Send level (dB, relative to the stem post-fader) by category; None = no send.
 CATEGORY_SEND_DB = {
@@ -34,7 +34,7 @@ IMPORTANCE_SEND_DB = {"high": -4.0, "medium": 0.0, "low": 3.0}
 
 def send(category: str | None, importance: str) -> tuple[float | None, str]:
     """Reverb send level and its reason."""
-    cat = role(category)
+    cat = category_key(category)
     base = CATEGORY_SEND_DB[cat]
     if base is None:
         return None, f"no reverb: {cat} stays dry to keep the low end tight"
