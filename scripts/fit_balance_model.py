@@ -324,14 +324,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = loso(rows)
     model = fit_rows(rows)
     audible = fittable(rows)
-    scale = bm.fit_pan_scale([r["rule_pan"] for r in audible], [r["author_pan"] for r in audible])
-    spread = [r for r in audible if r["rule_pan"] > 0]
+    from workbench.mixing.rules.pan import pair_key
+
+    paired = [r for r in audible if pair_key(r["name"])]
+    single = [r for r in audible if not pair_key(r["name"])]
     model = bm.BalanceModel.from_dict({
         **model.to_dict(), "loso_mean_abs_db": float(np.mean(list(errors.values()))),
-        "pan_spread_scale": scale,
-        "pan_fitted_on": {"stems": len(spread), "songs": len({r["song"] for r in spread}),
-                          "author_mean_abs_pan": float(np.mean([abs(r["author_pan"]) for r in spread])) if spread else 0,
-                          "wide_rule_mean_abs_pan": float(np.mean([r["rule_pan"] for r in spread])) if spread else 0}})
+        "pan_distance": bm.fit_pan_distance([r["author_pan"] for r in single]),
+        "pan_pair_distance": bm.fit_pan_distance([r["author_pan"] for r in paired], default=0.5),
+        "pan_fitted_on": {
+            "stems": len(audible), "songs": len({r["song"] for r in audible}),
+            "share_panned": float(np.mean([abs(r["author_pan"]) >= 0.05 for r in audible])) if audible else 0.0,
+            "pair_stems": len(paired)}})
     model.save(args.model)
     print(f"{len(rows)} stems, {len({r['song'] for r in rows})} songs; leave-one-song-out balance error "
           f"{np.mean(list(errors.values())):.2f} dB; model written to {args.model}", file=sys.stderr)

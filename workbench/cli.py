@@ -127,6 +127,10 @@ def cmd_mix(args) -> int:
     print(f"{'Preview' if args.preview else 'Mix'} written: {result.audio_path}")
     print(f"  {r.integrated_lufs:.1f} LUFS integrated, true peak {r.true_peak_dbtp:.1f} dBTP, "
           f"{r.frames / result.plan.sample_rate:.1f} s, rendered in {r.seconds:.1f} s")
+    from .pipeline import HEAVY_LIMITING_DB, master_lines
+
+    if r.limiter_peak_reduction_db > HEAVY_LIMITING_DB:
+        print("  " + master_lines(result.plan, r)[-1].replace("`", ""))
     print(f"  plan:       {result.plan_path}\n  report:     {result.report_path} (every decision with its reason)")
     for fmt, path in result.outputs.items():
         print(f"  {fmt + ':':<11} {path}")

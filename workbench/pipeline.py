@@ -163,6 +163,7 @@ def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section:
                  f"ceiling {plan.master.ceiling_dbtp:g} dBTP), {plan.master.bit_depth}-bit "
                  f"{plan.sample_rate / 1000:g} kHz.")
     lines += [f"Note: {n}" for n in result.notes]
+    lines += master_lines(plan, result)
     if section is not None:
         lines.append(f"Preview: {section.reason}.")
     lines += ["", "## Findings", ""]
@@ -178,6 +179,32 @@ def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in plan.notes]
     lines.append("")
     return "\n".join(lines)
+
+
+#: Limiting beyond this (dB of gain reduction on the loudest peaks) audibly
+#: flattens transients; the report then offers a lower loudness target. Our
+#: threshold, in line with mastering practice that treats a few dB of peak
+#: limiting as transparent and more as a loudness-for-punch trade (Katz,
+#: *Mastering Audio*, 3rd ed., on peak limiting).
+HEAVY_LIMITING_DB = 6.0
+#: The gentler alternative keeps the limiter to about this much.
+GENTLE_LIMITING_DB = 3.0
+
+
+def master_lines(plan: MixPlan, result: "RenderResult") -> list[str]:
+    """What the master did: the gain to the loudness target and what the limiter took, in words."""
+    gr, lost = result.limiter_peak_reduction_db, result.limiter_loudness_loss_lu
+    lines = [f"Master: {result.master_gain_db:+.1f} dB of gain to reach {plan.master.target_lufs:g} LUFS; the "
+             f"limiter (ceiling {result.limiter_ceiling_db:.2f} dBFS) takes up to {gr:.1f} dB off the loudest "
+             f"peaks and {lost:.1f} LU of loudness."]
+    if gr > HEAVY_LIMITING_DB:
+        gentler = plan.master.target_lufs - (gr - GENTLE_LIMITING_DB)
+        lines.append(f"Warning: reaching {plan.master.target_lufs:g} LUFS takes {gr:.1f} dB of limiting on the "
+                     f"transients (more than {HEAVY_LIMITING_DB:g} dB flattens drums audibly). For a more dynamic "
+                     f"master, mix to about {gentler:.0f} LUFS (`--target-lufs {gentler:.0f}`): the limiter then "
+                     f"takes about {GENTLE_LIMITING_DB:g} dB; streaming services turn a quieter master up less or "
+                     "not at all, so it plays about as loud.")
+    return lines
 
 
 def _md(text: str) -> str:

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import WorkbenchError
 
-__all__ = ["BalanceModel", "MODEL_PATH", "PRIOR_WEIGHT_STEMS", "TERMS", "default_model", "fit", "fit_pan_scale",
+__all__ = ["BalanceModel", "MODEL_PATH", "PRIOR_WEIGHT_STEMS", "TERMS", "default_model", "fit", "fit_pan_distance",
            "term_values"]
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "balance_model.json"
@@ -105,11 +105,12 @@ class BalanceModel:
         Leave-one-song-out balance error of this model form on its corpus.
     role_thresholds : dict
         ``{"hit_duty": ..}``: the duty below which a part is hits, not a layer.
-    pan_spread_scale : float
-        Scale on the pan rule's spread (0..1), fitted on the authors' pans
-        (:func:`fit_pan_scale`); 1 is the wide style.
+    pan_distance, pan_pair_distance : float
+        The authored pan style's distances (0..1) for a clashing part and for
+        each of a named pair: medians of the distances the authors panned such
+        parts to (:func:`fit_pan_distance`).
     pan_fitted_on : dict
-        Provenance of the pan scale (stems, mean |pan| of the authors and of the rule).
+        Provenance of the pan distances.
     """
 
     role_offset_lu: dict[str, float]
@@ -120,7 +121,8 @@ class BalanceModel:
     fitted_on: dict = field(default_factory=dict)
     loso_mean_abs_db: float | None = None
     role_thresholds: dict[str, float] = field(default_factory=dict)
-    pan_spread_scale: float = 1.0
+    pan_distance: float = 0.3
+    pan_pair_distance: float = 0.5
     pan_fitted_on: dict = field(default_factory=dict)
 
     def offset(self, role: str, terms: Mapping[str, float]) -> float:
@@ -171,7 +173,8 @@ class BalanceModel:
                        loso_mean_abs_db=(None if data.get("loso_mean_abs_db") is None
                                          else float(data["loso_mean_abs_db"])),
                        role_thresholds={str(k): float(v) for k, v in data.get("role_thresholds", {}).items()},
-                       pan_spread_scale=float(data.get("pan_spread_scale", 1.0)),
+                       pan_distance=float(data.get("pan_distance", 0.3)),
+                       pan_pair_distance=float(data.get("pan_pair_distance", 0.5)),
                        pan_fitted_on=dict(data.get("pan_fitted_on", {})))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise WorkbenchError("balance_model", f"The balance model is malformed: {exc}.",
@@ -276,22 +279,12 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
                         role_thresholds=dict(role_thresholds or {}))
 
 
-def fit_pan_scale(rule_distance: Sequence[float], author_pan: Sequence[float]) -> float:
-    """The scale on the pan rule's distances that best matches the authors' pan distances.
+def fit_pan_distance(author_pan: Sequence[float], *, min_pan: float = 0.05, default: float = 0.3) -> float:
+    """The median distance from the centre of the parts the authors panned (``|pan| ≥ min_pan``).
 
-    Minimises ``Σ |s·d_i − |p_i||`` over the stems the rule spreads (``d_i`` its
-    distance from the centre, ``p_i`` the author's pan): the weighted median of
-    ``|p_i| / d_i`` with weights ``d_i`` — the least-absolute-deviations fit of
-    a line through the origin. Only the distance is compared: which side an
-    author chose cannot be told from the audio of one stem. Clamped to 0..1.
+    Only the distance is fitted: which side an author chose cannot be told
+    from one stem's audio. ``default`` when no part was panned.
     """
-    d = np.asarray(rule_distance, dtype=np.float64)
     p = np.abs(np.asarray(author_pan, dtype=np.float64))
-    keep = d > 1e-6
-    if not keep.any():
-        return 1.0
-    ratio, w = p[keep] / d[keep], d[keep]
-    order = np.argsort(ratio)
-    cw = np.cumsum(w[order])
-    k = int(np.searchsorted(cw, 0.5 * cw[-1]))
-    return float(min(1.0, max(0.0, ratio[order][k])))
+    p = p[p >= min_pan]
+    return float(np.median(p)) if p.size else default

@@ -144,7 +144,8 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: 
     pans = pan.plan_pans(names, cats, imps, [f.centroid_hz for f in feats], [f.low_end_share for f in feats],
                          [f.channels for f in feats], [f.stereo_correlation for f in feats], weight, after.share,
                          roles=[r.key for r in roles],
-                         spread_scale=model.pan_spread_scale if settings.pan_style == "authored" else 1.0)
+                         authored=(pan.AuthoredPan(model.pan_distance, model.pan_pair_distance)
+                                   if settings.pan_style == "authored" else None))
 
     # 6. Reverb sends and the shared return; 7. the master.
     plans: dict[str, StemPlan] = {}

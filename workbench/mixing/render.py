@@ -210,6 +210,12 @@ class RenderResult:
     limiter_ceiling_db : float
         The ceiling the limiter ran at in the final pass (below the plan's
         ceiling by a safety margin).
+    limiter_peak_reduction_db : float
+        How far the loudest pre-limiter peak, after the master gain, was above
+        the limiter's ceiling: the largest gain reduction the limiter applied (dB, ≥ 0).
+    limiter_loudness_loss_lu : float
+        Integrated loudness the limiter took away: the bus loudness plus the
+        master gain, minus the output's loudness (LU, ≥ 0).
     stem_files : tuple of Path
         The processed stems written (``stems_dir``), the reverb return last.
     """
@@ -225,6 +231,8 @@ class RenderResult:
     master_passes: int = 1
     notes: tuple[str, ...] = ()
     limiter_ceiling_db: float = 0.0
+    limiter_peak_reduction_db: float = 0.0
+    limiter_loudness_loss_lu: float = 0.0
     stem_files: tuple[Path, ...] = ()
 
 
@@ -659,7 +667,23 @@ def render(
                         frames=n_frames, seconds=time.perf_counter() - started, bypass=bypass,
                         master_passes=master.passes, notes=tuple(master.notes),
                         limiter_ceiling_db=master.ceiling_db,
+                        limiter_peak_reduction_db=_peak_reduction(bus, master),
+                        limiter_loudness_loss_lu=_loudness_loss(bus, master),
                         stem_files=tuple(taps.paths) if taps is not None else ())
+
+
+def _peak_reduction(bus: "_Bus", master: "_Pass") -> float:
+    """The limiter's largest gain reduction: the bus peak after the master gain, over its ceiling (dB)."""
+    if bus.sample_peak <= 0 or not math.isfinite(master.gain_db):
+        return 0.0
+    return round(max(0.0, 20 * math.log10(bus.sample_peak) + master.gain_db - master.ceiling_db), 2)
+
+
+def _loudness_loss(bus: "_Bus", master: "_Pass") -> float:
+    """Loudness the limiter took away (LU): bus loudness + master gain − output loudness."""
+    if not (math.isfinite(bus.lufs) and math.isfinite(master.lufs)):
+        return 0.0
+    return round(max(0.0, bus.lufs + master.gain_db - master.lufs), 2)
 
 
 @dataclass

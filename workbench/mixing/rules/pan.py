@@ -20,16 +20,21 @@
 - Cymbals of one session sit on one side of the image (open and closed hi-hat
   are one instrument; a real kit's cymbals are not split across the room at
   random), so the top octaves are not spread wider than a kit.
-- How far all of this spreads is scaled by ``spread_scale``: the default is
-  fitted on the authors' pans of the training corpus (the model file's
-  ``pan_spread_scale``: authored mixes keep most parts much nearer the centre
-  than a centroid map alone would put them); ``1.0`` is the wide style.
+- Two styles. **Wide**: every other part spread by its centroid as above.
+  **Authored** (the default): the authors of the training corpus kept most
+  parts in the centre and panned a part mainly when it had a partner to
+  share the image with, so a part is panned only when it clashes with
+  another spread part (masking, :data:`CLASH_MIN`) or is one of a named pair,
+  at the distances the authors used (:class:`AuthoredPan`, fitted on their
+  pans: the model file's ``pan``); the rest stays centred, each with its
+  reason.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,6 +56,30 @@ _PAIR = re.compile(
     re.IGNORECASE)
 _SIDE = {"l": -1, "left": -1, "1": -1, "a": -1, "r": 1, "right": 1, "2": 1, "b": 1,
          "dbl": 1, "double": 1, "dt": 1}
+
+
+#: Masking (share of either part's energy masked by the other) above which two
+#: spread parts count as clashing: the threshold the unmasking EQ uses per band
+#: is 0.25; over the whole spectrum 0.1 already marks a pair that fights for
+#: the same region. Our choice.
+CLASH_MIN = 0.1
+
+
+@dataclass(frozen=True)
+class AuthoredPan:
+    """Pan distances of the authored style, fitted on the authors' pans.
+
+    Attributes
+    ----------
+    distance : float
+        How far a clashing part is panned (0..1): the median distance of the
+        parts the authors panned.
+    pair_distance : float
+        How far each of a named pair (L/R, 1/2) is panned.
+    """
+
+    distance: float
+    pair_distance: float
 
 
 def pair_key(name: str) -> tuple[str, int] | None:
@@ -80,7 +109,7 @@ def plan_pans(
     loudness_weight: np.ndarray,
     masking_share: np.ndarray,
     roles: list[str] | None = None,
-    spread_scale: float = 1.0,
+    authored: AuthoredPan | None = None,
 ) -> dict[str, tuple[float, str]]:
     """Pan position of every stem with its reason.
 
@@ -94,11 +123,10 @@ def plan_pans(
         ``[masker, target]`` masking at the planned levels.
     roles : list of str, optional
         Role keys (:mod:`workbench.mixing.rules.roles`); ``foreground`` stays centred.
-    spread_scale : float
-        Scale on every spread distance (0..1; 1 = the wide style).
+    authored : AuthoredPan, optional
+        The authored style's distances; ``None`` is the wide style.
     """
     roles = roles or [""] * len(names)
-    scale = min(1.0, max(0.0, float(spread_scale)))
     n = len(names)
     out: dict[str, tuple[float, str]] = {}
     spread_idx = []
@@ -127,8 +155,11 @@ def plan_pans(
     for base, members in sorted(pairs.items()):
         if len(members) != 2 or members[0][1] == members[1][1]:
             continue
-        dist = max(spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]] for i, _ in members)
-        dist = min(MAX_SPREAD, dist) * scale
+        if authored is not None:
+            dist = min(MAX_SPREAD, max(authored.pair_distance * IMPORTANCE_SPREAD[importances[i]] for i, _ in members))
+        else:
+            dist = min(MAX_SPREAD, max(spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]]
+                                       for i, _ in members))
         for i, side in members:
             out[names[i]] = (round(side * dist, 2), f"pan {abs(dist) * 100:.0f}% "
                              f"{'left' if side < 0 else 'right'}: mirrored with its pair")
@@ -142,11 +173,22 @@ def plan_pans(
     for i in paired:
         if category_key(categories[i]) == "Cymbals" and cymbal_side is None:
             cymbal_side = 1 if out[names[i]][0] >= 0 else -1
+    spreadable = set(spread_idx)
     for i in singles:
-        dist = min(MAX_SPREAD, spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]]) * scale
         # the already-placed stem that masks i most (or that i masks most)
         clash = max(placed, key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
         clash_amount = 0.0 if clash is None else masking_share[clash, i] + masking_share[i, clash]
+        if authored is not None:
+            partner = max((j for j in spreadable if j != i),
+                          key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
+            amount = 0.0 if partner is None else masking_share[partner, i] + masking_share[i, partner]
+            if amount < CLASH_MIN:
+                out[names[i]] = (0.0, "pan centre: no other part fights it for the same range "
+                                      f"(largest masking {amount:.0%}); authored mixes keep such parts centred")
+                continue
+            dist = min(MAX_SPREAD, authored.distance * IMPORTANCE_SPREAD[importances[i]])
+        else:
+            dist = min(MAX_SPREAD, spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]])
         if category_key(categories[i]) == "Cymbals" and cymbal_side is not None:
             side = cymbal_side
             why = "on the same side as the other cymbals (one kit, one place)"
@@ -163,6 +205,8 @@ def plan_pans(
         centroid = centroid_hz[i]
         bright = f"centroid {centroid:.0f} Hz" if centroid and math.isfinite(centroid) else "spectrum"
         imp = {"high": ", drawn in: importance high", "low": ", pushed out: importance low"}.get(importances[i], "")
+        basis = (f"it clashes with {names[partner]} ({amount:.0%} masking), panned as far as authors pan such "
+                 "parts" if authored is not None else bright)
         out[names[i]] = (round(side * dist, 2),
-                         f"pan {dist * 100:.0f}% {'left' if side < 0 else 'right'}: {bright}{imp}; {why}")
+                         f"pan {dist * 100:.0f}% {'left' if side < 0 else 'right'}: {basis}{imp}; {why}")
     return out
