@@ -18,7 +18,8 @@ equal loudness         every stem at the same integrated loudness, centred
 rules before           the planner of the previous release (measured by running
                        this script against that release: ``--before``)
 fitted (LOSO)          the planner with a balance model fitted on every *other*
-                       song (leave-one-song-out): the out-of-sample figure
+                       song (leave-one-song-out; its hyperparameters chosen by a
+                       leave-one-song-out inside those songs): out of sample
 fitted (in-sample)     the planner with the shipped model, fitted on all songs
 oracle (category)      per-category levels fitted with hindsight on all songs,
                        this one included: what a perfect category table could do
@@ -61,8 +62,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import fit_balance_model as fbm  # noqa: E402
-
 RESULTS = ROOT / "benchmarks" / "results" / "authored.json"
 BEFORE = ROOT / "benchmarks" / "results" / "authored_before.json"
 VARIANTS = ("plain sum", "equal loudness", "rules before", "fitted (LOSO)", "fitted (in-sample)",
@@ -70,9 +69,33 @@ VARIANTS = ("plain sum", "equal loudness", "rules before", "fitted (LOSO)", "fit
 TONAL_BAND_HZ = (50.0, 16000.0)
 
 
+TABLE = ROOT / "benchmarks" / "data" / "training_features.csv"
+_TEXT = ("song", "family", "file", "name", "label_category", "label_source", "auto_category", "auto_source",
+         "label_role", "auto_role", "licence")
+
+
+def read_table(path: Path = TABLE) -> list[dict]:
+    """The feature table of ``scripts/fit_balance_model.py`` (numbers parsed).
+
+    Read here rather than imported, so that ``--before`` runs against a release
+    that has no balance model.
+    """
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for k, v in r.items():
+            if k not in _TEXT:
+                r[k] = float(v) if v not in ("", "None") else math.nan
+    return rows
+
+
 def balance(levels: dict[str, float], author: dict[str, float]) -> float:
+    """Mean |level − author − median difference| over the stems (dB)."""
     names = sorted(author)
-    return fbm.balance_error_db(np.array([levels[n] for n in names]), np.array([author[n] for n in names]))
+    d = np.array([levels[n] for n in names]) - np.array([author[n] for n in names])
+    return float(np.mean(np.abs(d - np.median(d))))
 
 
 def pan_error(pans: dict[str, float], author: dict[str, float]) -> float:
@@ -111,6 +134,18 @@ def oracle_offsets(rows: list[dict], which: str) -> dict[str, float]:
         for r in song_rows:
             acc[r[f"{which}_category"]].append(r["author_lufs"] - m)
     return {c: float(np.mean(v)) for c, v in acc.items()}
+
+
+_LOSO_MODELS: dict = {}
+
+
+def loso_model(train: list[dict], song: str):
+    """The model fitted without ``song``, its hyperparameters chosen by an inner leave-one-song-out (nested)."""
+    import fit_balance_model as fbm
+
+    if song not in _LOSO_MODELS:
+        _LOSO_MODELS[song] = fbm.fit_tuned(train)[0]
+    return _LOSO_MODELS[song]
 
 
 def evaluate_song(song_rows: list[dict], views: Path, cache: Path, all_rows: list[dict], variants: tuple[str, ...],
@@ -157,7 +192,7 @@ def evaluate_song(song_rows: list[dict], views: Path, cache: Path, all_rows: lis
             plans["rules before"] = plan_mix(sess, analysis)
         if takes_model and "fitted (LOSO)" in variants:
             train = [r for r in all_rows if r["song"] != song]
-            plans["fitted (LOSO)"] = plan_mix(sess, analysis, model=fbm.fit_rows(train))
+            plans["fitted (LOSO)"] = plan_mix(sess, analysis, model=loso_model(train, song))
         if takes_model and "fitted (in-sample)" in variants:
             plans["fitted (in-sample)"] = plan_mix(sess, analysis)
         for name, plan in plans.items():
@@ -261,14 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=Path("/work/corpus"))
     ap.add_argument("--views", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=None)
-    ap.add_argument("--table", type=Path, default=fbm.TABLE)
+    ap.add_argument("--table", type=Path, default=TABLE)
     ap.add_argument("--before", action="store_true",
                     help="run only the planner's own variant as 'rules before' (point PYTHONPATH at the old release)")
     ap.add_argument("--songs", nargs="*", default=None)
     args = ap.parse_args(argv)
     views = args.views or args.corpus.parent / "corpus_views"
     cache = args.cache or views / ".cache"
-    rows = fbm.read_table(args.table)
+    rows = read_table(args.table)
     by_song = defaultdict(list)
     for r in rows:
         by_song[r["song"]].append(r)

@@ -199,7 +199,7 @@ def default_model() -> BalanceModel:
 
 def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str, float]],
         level_lufs: Sequence[float], prior_offset_lu: Mapping[str, float], *,
-        prior_weight: float = PRIOR_WEIGHT_STEMS, ridge: float = RIDGE,
+        prior_weight: float = PRIOR_WEIGHT_STEMS, ridge: float = RIDGE, prior_scale: float = 1.0,
         use_terms: Sequence[str] | None = None, fitted_on: Mapping | None = None,
         role_thresholds: Mapping[str, float] | None = None) -> BalanceModel:
     """Fit role offsets and term coefficients on authored levels.
@@ -218,6 +218,9 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
         The author's level of each stem in the mix (LUFS).
     prior_offset_lu : mapping
         Role → prior offset (LU), for every role.
+    prior_scale : float
+        The prior's offsets are scaled by this before shrinking toward them
+        (0: shrink toward equal loudness; 1: toward the literature table).
     use_terms : sequence of str, optional
         Terms to fit (default: all of :data:`TERMS`); the others get 0.
 
@@ -239,7 +242,7 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
     scale = T.std(axis=0) if names else np.zeros(0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     Tz = (T - centre) / scale
-    prior = np.array([float(prior_offset_lu.get(r, 0.0)) for r in role_list])
+    prior = prior_scale * np.array([float(prior_offset_lu.get(r, 0.0)) for r in role_list])
 
     # within-song demeaning (fixed effects)
     song_ids = {s: k for k, s in enumerate(sorted(set(songs)))}
@@ -269,12 +272,12 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
     offsets = {r: float(role_offset[k]) for k, r in enumerate(role_list)}
     counts = {r: int(R[:, k].sum()) for k, r in enumerate(role_list)}
     for r, v in prior_offset_lu.items():
-        offsets.setdefault(str(r), float(v))
+        offsets.setdefault(str(r), prior_scale * float(v))
         counts.setdefault(str(r), 0)
     return BalanceModel(role_offset_lu=offsets, role_stems=counts,
                         coef_lu={k: float(c) for k, c in zip(names, coefs)},
                         centre={k: float(c) for k, c in zip(names, centre)},
-                        prior_offset_lu={str(k): float(v) for k, v in prior_offset_lu.items()},
+                        prior_offset_lu={str(k): prior_scale * float(v) for k, v in prior_offset_lu.items()},
                         fitted_on=dict(fitted_on or {}),
                         role_thresholds=dict(role_thresholds or {}))
 

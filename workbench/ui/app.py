@@ -250,6 +250,7 @@ class Workbench:
 
     def _after_preview(self) -> None:
         m = self.model
+        self._show_suggested_importance()
         self.masking.update(m.analysis, m.plan)
         self.spectrograms.update(m.plan_session, m.plan, m.section, m.previews)
         if m.preview_stale:
@@ -262,6 +263,21 @@ class Workbench:
             self.mix.set_status(f"Preview ready: {m.section.seconds:.0f} s from {m.section.start_s:.1f} s. "
                                 "Listen to the A/B versions below, change what you like, or render the full mix.",
                                 "ok")
+
+    def _show_suggested_importance(self) -> None:
+        """Show the importance the plan suggested (the part carrying the melody: high) in the stem table."""
+        plan = self.model.plan
+        if plan is None:
+            return
+        leads = []
+        for name, sp in plan.stems.items():
+            if sp.importance_reason.startswith(f"{sp.importance}: suggested") and sp.file in self.stems.rows:
+                self.stems.set_value("importance", sp.file, sp.importance)
+                if sp.role == "foreground":
+                    leads.append(name)
+        if leads:
+            self.findings.notify(f"Suggested lead: {', '.join(leads)} — importance high, because it carries the "
+                                 "melody or hook. Change its importance if you hear it differently.", "ok")
 
     def _on_render(self) -> None:
         self.findings.clear_notices()
