@@ -75,6 +75,8 @@ def daw_pan_gains(pan: float) -> tuple[float, float]:
     """
     if not -1.0 <= pan <= 1.0:
         raise ValueError(f"pan must be within -1..1, got {pan}")
+    if pan == 0.0:
+        return 1.0, 1.0          # exactly unity at the centre (√2·cos(π/4) rounds to 1 + 2e-16)
     theta = (float(pan) + 1.0) * math.pi / 4.0
     left = 0.0 if pan == 1.0 else math.cos(theta)
     right = 0.0 if pan == -1.0 else math.sin(theta)
