@@ -24,6 +24,7 @@ import soundfile as sf
 from workbench import WorkbenchError, export, load_session
 from workbench.analysis import analyse
 from workbench.export.als import SEND_MAX, SEND_MIN, VOLUME_MAX, VOLUME_MIN
+from workbench.export.levels import MONO_CENTRE_DB, plays_mono
 from workbench.export.names import xml_text
 from workbench.mixing.planner import plan_mix
 
@@ -144,13 +145,17 @@ def test_every_clip_file_exists_beside_the_set(case, tmp_path):
         clip = clips[0]
         assert float(clip.get("Time")) == 0.0
         ref = clip.find("SampleRef/FileRef")
-        absolute = Path(_value(ref, "Path"))
+        # Project-relative only (Live resolves it from the folder holding "Ableton Project Info").
+        assert _value(ref, "Path") == "" and _value(ref, "RelativePathType") == "3"
+        assert (out.parent / "Ableton Project Info").is_dir()
         relative = out.parent / _value(ref, "RelativePath")
-        assert absolute.is_absolute() and absolute.exists()
-        assert relative.resolve() == absolute.resolve()
-        assert absolute.parent == (out.parent / "Samples" / "Imported").resolve()
-        assert absolute.read_bytes() == stem.path.read_bytes()
-        assert int(_value(ref, "OriginalFileSize")) == stem.path.stat().st_size
+        assert not Path(_value(ref, "RelativePath")).is_absolute() and relative.exists()
+        assert relative.parent.resolve() == (out.parent / "Samples" / "Imported").resolve()
+        if stem.channels > 1 and plays_mono(stem.channels, sp.channels):   # the plan folds it: its fold
+            assert np.array_equal(sf.read(str(relative))[0], sf.read(str(stem.path))[0].mean(axis=1))
+        else:
+            assert relative.read_bytes() == stem.path.read_bytes()
+        assert int(_value(ref, "OriginalFileSize")) == relative.stat().st_size
         assert int(_value(clip, "SampleRef/DefaultSampleRate")) == stem.sample_rate
         assert int(_value(clip, "SampleRef/DefaultDuration")) == stem.frames
         # Unwarped, the whole stem: seconds in the loop, beats (120 bpm) on the arrangement.
@@ -173,17 +178,20 @@ def test_awkward_names_are_kept_as_track_names_and_made_safe_as_files(awkward, t
 
 # --------------------------------------------------------------------------- the plan, read back
 def test_faders_pans_and_sends_round_trip(case, tmp_path):
-    _, plan = case
+    session, plan = case
+    channels = {s.file: s.channels for s in session.stems}
     _, root = _export(case, tmp_path)
     live = root.find("LiveSet")
     for track, (name, sp) in zip(live.findall("Tracks/AudioTrack"), plan.stems.items()):
         mixer = track.find("DeviceChain/Mixer")
         assert _value(track, "Name/EffectiveName") == xml_text(name)
         volume = _manual(mixer, "Volume")
-        expected = min(max(10 ** (sp.gain_db / 20), VOLUME_MIN), VOLUME_MAX)
+        # The pan-law rule: a mono clip's fader 3.01 dB below the plan's gain (Live's centre is 0 dB).
+        law_db = MONO_CENTRE_DB if plays_mono(channels[sp.file], sp.channels) else 0.0
+        expected = min(max(10 ** ((sp.gain_db + law_db) / 20), VOLUME_MIN), VOLUME_MAX)
         assert volume == pytest.approx(expected, abs=TOL)
         if VOLUME_MIN < expected < VOLUME_MAX:
-            assert 20 * math.log10(volume) == pytest.approx(sp.gain_db, abs=TOL)
+            assert 20 * math.log10(volume) - law_db == pytest.approx(sp.gain_db, abs=TOL)
         assert _manual(mixer, "Pan") == pytest.approx(sp.pan, abs=TOL)
         assert mixer.find("Speaker/Manual").get("Value") == ("false" if sp.mute else "true")
         send = _manual(mixer.find("Sends/TrackSendHolder"), "Send")
@@ -198,6 +206,9 @@ def test_faders_pans_and_sends_round_trip(case, tmp_path):
     assert _value(reverb, "Name/EffectiveName") == "Reverb"
     assert 20 * math.log10(_manual(reverb.find("DeviceChain/Mixer"), "Volume")) == \
         pytest.approx(plan.reverb.return_db, abs=TOL)
+    # Without the rendered return the return track has no reverb: it is off, and says so.
+    assert reverb.find("DeviceChain/Mixer/Speaker/Manual").get("Value") == "false"
+    assert "Off" in _value(reverb, "Name/Annotation")
     master = live.find("MasterTrack/DeviceChain/Mixer")
     assert _manual(master, "Volume") == 1.0
     assert _manual(master, "Tempo") == 120.0
@@ -207,14 +218,16 @@ def test_out_of_range_levels_are_clamped_and_said(sample, tmp_path):
     session, plan = sample
     plan = copy.deepcopy(plan)
     loud, wet = list(plan.stems)[:2]
-    plan.stems[loud].gain_db = 9.0
+    plan.stems[loud].gain_db = 12.0
     plan.stems[loud].mute = True
     plan.stems[wet].reverb_send_db = 3.0
     _, root = _export((session, plan), tmp_path)
     tracks = {_value(t, "Name/EffectiveName"): t for t in root.findall("LiveSet/Tracks/AudioTrack")}
     mixer = tracks[loud].find("DeviceChain/Mixer")
     assert _manual(mixer, "Volume") == pytest.approx(VOLUME_MAX)
-    assert "+3.00 dB" in _value(tracks[loud], "Name/Annotation")
+    stem = next(s for s in session.stems if s.file == plan.stems[loud].file)
+    missing = 12.0 + (MONO_CENTRE_DB if plays_mono(stem.channels, plan.stems[loud].channels) else 0.0) - 6.0
+    assert f"{missing:+.2f} dB" in _value(tracks[loud], "Name/Annotation")
     assert mixer.find("Speaker/Manual").get("Value") == "false"
     send = _manual(tracks[wet].find("DeviceChain/Mixer/Sends/TrackSendHolder"), "Send")
     assert send == pytest.approx(SEND_MAX)

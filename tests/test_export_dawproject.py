@@ -21,9 +21,10 @@ import xmlschema
 
 from workbench import WorkbenchError, export, load_session
 from workbench.analysis import analyse
-from workbench.export.dawproject import (FADER_MAX_DB, db_to_linear, filter_order, linear_to_db,
-                                         normalized_to_pan, pan_to_normalized, percent_to_ratio,
+from workbench.export.dawproject import (BUTTERWORTH_SECTION_Q, FADER_MAX_DB, db_to_linear, filter_order,
+                                         linear_to_db, normalized_to_pan, pan_to_normalized, percent_to_ratio,
                                          ratio_to_percent, split_gain)
+from workbench.export.levels import MONO_CENTRE_DB, plays_mono
 from workbench.export.names import safe_name, unique_file_names, xml_text
 from workbench.mixing.planner import plan_mix
 
@@ -152,19 +153,30 @@ def test_every_clip_file_exists_and_covers_the_whole_stem(case, tmp_path, embed)
         assert float(clip.get("duration")) == pytest.approx(duration, abs=TOL)
         assert float(audio.get("duration")) == pytest.approx(duration, abs=TOL)
         assert int(audio.get("sampleRate")) == stem.sample_rate
-        assert int(audio.get("channels")) == stem.channels
+        # A stem the plan folds to mono plays its fold, (L + R) / 2, as the renderer does.
+        folded = stem.channels > 1 and plays_mono(stem.channels, sp.channels)
+        assert int(audio.get("channels")) == (1 if folded else stem.channels)
         ref = audio.find("File")
         if embed:
             assert ref.get("external") in (None, "false")
             assert ref.get("path") in names and ref.get("path").startswith("audio/")
             with zipfile.ZipFile(out) as z:
-                assert z.read(ref.get("path")) == stem.path.read_bytes()
+                data = z.read(ref.get("path"))
         else:
             assert ref.get("external") == "true"
             assert not Path(ref.get("path")).is_absolute()
             copied = out.parent / ref.get("path")
             assert copied.parent.name == "song_audio"
-            assert copied.read_bytes() == stem.path.read_bytes()
+            data = copied.read_bytes()
+        if folded:
+            import io
+
+            mono, sr = sf.read(io.BytesIO(data), always_2d=True)
+            original = sf.read(str(stem.path), always_2d=True)[0]
+            assert mono.shape == (stem.frames, 1) and sr == stem.sample_rate
+            assert np.array_equal(mono[:, 0], original.mean(axis=1))
+        else:
+            assert data == stem.path.read_bytes()
 
 
 def test_awkward_names_give_safe_unique_files(awkward, tmp_path):
@@ -192,7 +204,8 @@ def _tracks(root):
 
 @pytest.mark.parametrize("embed", [True, False])
 def test_every_value_round_trips_to_the_plan(case, tmp_path, embed):
-    _, plan = case
+    session, plan = case
+    session_channels = {s.file: s.channels for s in session.stems}
     _, project, _, _ = _export(case, tmp_path, embed_audio=embed)
     root = ET.fromstring(project)
     stem_tracks, reverb, master = _tracks(root)
@@ -206,27 +219,39 @@ def test_every_value_round_trips_to_the_plan(case, tmp_path, embed):
         ch = track.find("Channel")
         assert track.get("name") == xml_text(name) and track.get("contentType") == "audio"
         assert ch.get("destination") == master_ch.get("id") and ch.get("role") == "regular"
-        # Fader (+ the EQ input gain above +6 dB) = the stem's gain.
+        # Fader (+ the EQ input gain above +6 dB) = the stem's gain, a mono clip's fader 3.01 dB lower.
         volume, unit = _real(ch, "Volume")
         eq = ch.find("Devices/Equalizer")
         pre_db = _real(eq, "InputGain")[0] if eq is not None else 0.0
         assert unit == "linear"
-        assert linear_to_db(volume) + pre_db == pytest.approx(sp.gain_db, abs=TOL)
+        mono = plays_mono(session_channels[sp.file], sp.channels)
+        law_db = MONO_CENTRE_DB if mono else 0.0
+        assert linear_to_db(volume) - law_db + pre_db == pytest.approx(sp.gain_db, abs=TOL)
         pan, unit = _real(ch, "Pan")
         assert unit == "normalized" and normalized_to_pan(pan) == pytest.approx(sp.pan, abs=TOL)
         assert ch.find("Mute").get("value") == ("true" if sp.mute else "false")
-        # EQ bands, in order.
+        # EQ bands, in order; ``order`` is the band's index; a 24 dB/oct pass filter is two
+        # Butterworth sections (two bands), each band's Freq comment says the slope.
         bands = eq.findall("Band") if eq is not None else []
-        assert len(bands) == len(sp.eq)
-        for band, b in zip(bands, sp.eq):
+        expected = []
+        for b in sp.eq:
+            if b.kind in ("highpass", "lowpass"):
+                expected += [(b, q) for q in BUTTERWORTH_SECTION_Q.get(b.slope_db_per_oct, (None,))]
+            else:
+                expected.append((b, b.q))
+        assert len(bands) == len(expected)
+        assert [int(band.get("order")) for band in bands] == list(range(len(bands)))
+        for band, (b, q) in zip(bands, expected):
             assert band.get("type") == EQ_TYPES[b.kind]
             assert _real(band, "Freq") == (pytest.approx(b.freq_hz, abs=TOL), "hertz")
-            assert _real(band, "Q")[0] == pytest.approx(b.q, abs=TOL)
+            if q is None:
+                assert band.find("Q") is None
+            else:
+                assert _real(band, "Q")[0] == pytest.approx(q, abs=TOL)
             if b.kind in ("highpass", "lowpass"):
-                assert int(band.get("order")) * 6 == b.slope_db_per_oct
+                assert f"{b.slope_db_per_oct} dB/oct" in band.find("Freq").get("comment")
                 assert band.find("Gain") is None
             else:
-                assert band.get("order") is None
                 assert _real(band, "Gain") == (pytest.approx(b.gain_db, abs=TOL), "decibel")
         # Compressor (threshold relative to the fader that follows it).
         comp = ch.find("Devices/Compressor")
@@ -234,7 +259,7 @@ def test_every_value_round_trips_to_the_plan(case, tmp_path, embed):
         if c is None or not c.active:
             assert comp is None
         else:
-            fader_db = linear_to_db(volume)
+            fader_db = linear_to_db(volume) - law_db
             assert _real(comp, "Threshold")[0] + fader_db == pytest.approx(c.threshold_db, abs=TOL)
             ratio, unit = _real(comp, "Ratio")
             assert unit == "percent" and 0 <= ratio <= 100
@@ -254,8 +279,9 @@ def test_every_value_round_trips_to_the_plan(case, tmp_path, embed):
             level, unit = _real(send, "Volume")
             assert unit == "linear" and linear_to_db(level) == pytest.approx(sp.reverb_send_db, abs=TOL)
 
-    # The return: fader and filters.
+    # The return: fader and filters; muted (without the rendered return it has no reverb).
     assert linear_to_db(_real(reverb_ch, "Volume")[0]) == pytest.approx(plan.reverb.return_db, abs=TOL)
+    assert reverb_ch.find("Mute").get("value") == "true" and "Muted" in reverb.get("comment")
     rbands = reverb_ch.findall("Devices/Equalizer/Band")
     assert [(b.get("type"), float(b.find("Freq").get("value"))) for b in rbands] == \
         [("highPass", pytest.approx(plan.reverb.highpass_hz)), ("lowPass", pytest.approx(plan.reverb.lowpass_hz))]
@@ -282,10 +308,14 @@ def test_gain_above_the_fader_range_goes_before_the_eq(sample, tmp_path):
     _, project, _, _ = _export((session, plan), tmp_path)
     track = next(t for t in ET.fromstring(project).iter("Track") if t.get("name") == name)
     ch = track.find("Channel")
+    # The fader holds +6 dB (the pan-law offset of a mono clip included); the rest precedes the EQ.
+    law_db = MONO_CENTRE_DB if plays_mono(next(s.channels for s in session.stems if s.name == name),
+                                          plan.stems[name].channels) else 0.0
     assert _real(ch, "Volume")[0] == pytest.approx(db_to_linear(FADER_MAX_DB), abs=TOL)
-    assert _real(ch.find("Devices/Equalizer"), "InputGain")[0] == pytest.approx(3.5, abs=TOL)
+    assert _real(ch.find("Devices/Equalizer"), "InputGain")[0] == pytest.approx(9.5 + law_db - 6.0, abs=TOL)
     c = plan.stems[name].compressor
-    assert _real(ch.find("Devices/Compressor"), "Threshold")[0] == pytest.approx(c.threshold_db - 6.0, abs=TOL)
+    assert _real(ch.find("Devices/Compressor"), "Threshold")[0] == \
+        pytest.approx(c.threshold_db - (6.0 - law_db), abs=TOL)
     assert ch.find("Mute").get("value") == "true"
 
 

@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="also export a DAW project with the stems and every decision")
     m.add_argument("--stems", action="store_true",
                    help="also write the processed stems (after chain, gain and pan) and the reverb return")
+    m.add_argument("--stems-bit-depth", type=int, default=24, choices=(16, 24, 32),
+                   help="bit depth of the processed stems (32 = float; default 24)")
+    m.add_argument("--bpm", type=float, metavar="BPM",
+                   help="the song's tempo for the projects' bar grid (default: measured from the mix)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
 
     b = sub.add_parser("batch", help="mix many sessions on a Dask cluster (local by default)",
@@ -119,7 +123,8 @@ def cmd_mix(args) -> int:
     result = mix_session(args.folder, args.out, settings=settings,
                          importance=_pairs(args.importance, "importance"),
                          category=_pairs(args.category, "category"), plan=args.plan, preview=args.preview,
-                         project=args.project, stems=args.stems, progress=bar)
+                         project=args.project, stems=args.stems, progress=bar, bpm=args.bpm,
+                         stems_bit_depth=args.stems_bit_depth)
     if bar:
         bar.close()
     r = result.render
@@ -132,6 +137,10 @@ def cmd_mix(args) -> int:
     if r.limiter_peak_reduction_db > HEAVY_LIMITING_DB:
         print("  " + master_lines(result.plan, r)[-1].replace("`", ""))
     print(f"  plan:       {result.plan_path}\n  report:     {result.report_path} (every decision with its reason)")
+    grid = result.plan.grid
+    if grid is not None:
+        print(f"  tempo:      {grid.bpm:g} bpm" + ("" if grid.confident else
+                                                    " (unsure: check it, or set it with --bpm)"))
     for fmt, path in result.outputs.items():
         print(f"  {fmt + ':':<11} {path}")
     for name, sp in result.plan.stems.items():

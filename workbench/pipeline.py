@@ -7,7 +7,10 @@ module that owns it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +69,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                 settings: MixSettings | None = None, importance: Mapping[str, str] | None = None,
                 category: Mapping[str, str] | None = None, plan: MixPlan | str | os.PathLike | None = None,
                 preview: bool = False, project: str | None = None, stems: bool = False, cache_dir=None,
-                progress: Progress | None = None) -> MixResult:
+                progress: Progress | None = None, bpm: float | None = None,
+                stems_bit_depth: int = 24) -> MixResult:
     """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
 
     Parameters
@@ -84,11 +88,25 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         Render only the automatically chosen preview section.
     stems : bool
         Also write the processed stems (each stem after its chain, gain and pan,
-        and the reverb return; 24-bit) into ``out_dir/stems/``.
+        and the reverb return) into ``out_dir/stems/``: mono stems at the centre
+        stay mono, at ``stems_bit_depth`` bits.
     project : {"dawproject", "als", "all"} or None
         Also export the plan as a DAW project (``<folder>.dawproject`` and/or
-        ``<folder> Project/<folder>.als``) with the stems.
+        ``<folder> Project/<folder>.als``) with the stems, the rendered reverb
+        return, the master gain and the song's tempo grid.
     progress : callable ``(stage, fraction)``, optional
+    bpm : float, optional
+        The song's tempo for the projects' grid; default: measured from the mix
+        (:mod:`workbench.tempo`) when a project is exported.
+    stems_bit_depth : {16, 24, 32}
+        Sample format of the processed stems (default 24).
+
+    Notes
+    -----
+    After a full render, ``plan.json`` records the master gain the render applied
+    and its limiter ceiling (``master.rendered_gain_db``,
+    ``master.rendered_limiter_ceiling_db``), and, when a project is exported or
+    ``bpm`` is given, the tempo grid (``grid``).
     """
     from .mixing.render import render
 
@@ -114,12 +132,42 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     # Render: the preview section or the whole song.
     section = choose_section(analysis, settings.preview_seconds, the_plan.sample_rate) if preview else None
     audio_path = out / ("preview.wav" if preview else "mix.wav")
-    result = render(the_plan, session, audio_path,
-                    section=(section.start_frame, section.frames) if section else None,
-                    preroll_frames=section.preroll_frames if section else 0,
-                    stems_dir=out / "stems" if stems else None,
-                    progress=(lambda done, total, stage: progress(f"render {stage}", done / max(total, 1)))
-                    if progress else None)
+    # A project of the whole song carries the rendered reverb return: render the
+    # processed stems (into a temporary folder unless the user asked for them).
+    scratch = None
+    if project and not preview and not stems:
+        out.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".stems-", dir=out))
+    try:
+        result = render(the_plan, session, audio_path,
+                        section=(section.start_frame, section.frames) if section else None,
+                        preroll_frames=section.preroll_frames if section else 0,
+                        stems_dir=out / "stems" if stems else scratch, stems_bit_depth=stems_bit_depth,
+                        progress=(lambda done, total, stage: progress(f"render {stage}", done / max(total, 1)))
+                        if progress else None)
+        if section is None:
+            # What the master did, so that the projects and processed stems can do the same.
+            # (A new plan object: the caller's plan is left as it was given.)
+            the_plan = dataclasses.replace(the_plan, master=dataclasses.replace(
+                the_plan.master, rendered_gain_db=result.master_gain_db,
+                rendered_limiter_ceiling_db=result.limiter_ceiling_db))
+        if bpm is not None or (project and the_plan.grid is None):
+            from .tempo import estimate_grid_file
+
+            if progress:
+                progress("tempo", 0.0)
+            the_plan = dataclasses.replace(the_plan, grid=estimate_grid_file(audio_path, bpm=bpm))
+            if progress:
+                progress("tempo", 1.0)
+        reverb_return = (result.stem_files[-1] if result.stem_files and section is None
+                         and any(s.reverb_send_db is not None and not s.mute for s in the_plan.stems.values())
+                         else None)
+        outputs: dict[str, Path] = {"stems": out / "stems"} if stems else {}
+        if project:
+            outputs.update(export_projects(the_plan, session, out, project, reverb_return=reverb_return))
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     # Write down what was decided and why.
     plan_path = out / "plan.json"
@@ -129,23 +177,28 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     _check_not_input(report_path, inputs)
     with atomic_path(report_path, inputs=inputs) as tmp:
         tmp.write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
-    outputs: dict[str, Path] = {"stems": out / "stems"} if stems else {}
-    if project:
-        outputs.update(export_projects(the_plan, session, out, project))
     return MixResult(session, analysis, the_plan, result, audio_path, plan_path, report_path, section, outputs)
 
 
-def export_projects(plan: MixPlan, session: Session, out_dir: Path, which: str = "all") -> dict[str, Path]:
-    """Write the plan as DAW projects into ``out_dir``; returns ``{format: path}``."""
+def export_projects(plan: MixPlan, session: Session, out_dir: Path, which: str = "all", *,
+                    reverb_return: Path | None = None) -> dict[str, Path]:
+    """Write the plan as DAW projects into ``out_dir``; returns ``{format: path}``.
+
+    ``reverb_return`` is the rendered reverb return (a processed stem): the
+    projects carry it as a track and switch the sends off, so they play like
+    the mix; without it the return is muted with a note.
+    """
     from . import export
     from .export.names import safe_name
 
     title = safe_name(Path(session.folder).name or "mix")
     out: dict[str, Path] = {}
     if which in ("dawproject", "all"):
-        out["dawproject"] = export.dawproject(plan, session, Path(out_dir) / f"{title}.dawproject")
+        out["dawproject"] = export.dawproject(plan, session, Path(out_dir) / f"{title}.dawproject",
+                                              reverb_return=reverb_return)
     if which in ("als", "all"):
-        out["als"] = export.ableton(plan, session, Path(out_dir) / f"{title} Project" / f"{title}.als")
+        out["als"] = export.ableton(plan, session, Path(out_dir) / f"{title} Project" / f"{title}.als",
+                                    reverb_return=reverb_return)
     return out
 
 
@@ -162,6 +215,16 @@ def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section:
                  f"true peak {result.true_peak_dbtp:.1f} dBTP (target {plan.master.target_lufs:g} LUFS, "
                  f"ceiling {plan.master.ceiling_dbtp:g} dBTP), {plan.master.bit_depth}-bit "
                  f"{plan.sample_rate / 1000:g} kHz.")
+    m = plan.master
+    if m.rendered_gain_db is not None:
+        lines.append(f"Master: gain {m.rendered_gain_db:+.2f} dB before the limiter (to reach "
+                     f"{m.target_lufs:g} LUFS), limiter ceiling {m.rendered_limiter_ceiling_db:.2f} dB "
+                     f"({m.ceiling_dbtp:g} dBTP less the safety margin). The DAW projects and "
+                     f"`master_stems` use these numbers.")
+    if plan.grid is not None:
+        g = plan.grid
+        lines.append(f"Tempo: {g.bpm:g} bpm, first downbeat at {g.downbeat_s:.3f} s"
+                     + ("." if g.confident else f" — **unsure**: {g.reason}."))
     lines += [f"Note: {n}" for n in result.notes]
     lines += master_lines(plan, result)
     if section is not None:

@@ -54,12 +54,16 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..audio_io import atomic_path
-from .dawproject import RETURN_NAME, db_to_linear
-from .names import ExportStem, check_not_input, copy_stems, decision_notes, plan_stems, xml_text
+from ..tempo import clip_offset_s
+from .dawproject import RENDERED_RETURN_NAME, RETURN_NAME, _rendered_return, db_to_linear
+from .levels import pan_law_offset_db
+from .names import ExportStem, check_not_input, copy_stems, decision_notes, plan_stems, prepare_sources, xml_text
 
 #: The Live 11 set format (Live 12 opens and converts it).
 LIVE_MAJOR_VERSION = "5"
@@ -73,6 +77,10 @@ SEND_MIN = VOLUME_MIN
 SEND_MAX = 1.0
 #: Where the stems are copied, relative to the set's folder (as "Collect All and Save").
 SAMPLES_FOLDER = Path("Samples") / "Imported"
+#: The folder that makes a folder a Live Project: Live resolves project-relative
+#: sample paths (``RelativePathType`` 3) from the folder that holds it.
+PROJECT_INFO_FOLDER = "Ableton Project Info"
+#: Written when the plan has no tempo grid.
 TEMPO_BPM = 120.0
 #: 4/4 in Live's time-signature encoding.
 TIME_SIGNATURE_ID = 201
@@ -81,10 +89,12 @@ SCENES = 8
 RELATIVE_TO_PROJECT = 3
 #: Automation events Live keeps before the song start for the master's tempo
 #: and time signature.
-EARLIEST_TIME = -63072000.0
+EARLIEST_TIME = -63072000
+#: Live's tempo range (bpm), the master ``Tempo`` parameter's range.
+TEMPO_RANGE = (20.0, 999.0)
 
 
-def write_als(plan, session, path: str | os.PathLike) -> Path:
+def write_als(plan, session, path: str | os.PathLike, *, reverb_return: str | os.PathLike | None = None) -> Path:
     """Write the plan as an Ableton Live Set (experimental; see the module notes).
 
     Parameters
@@ -93,8 +103,13 @@ def write_als(plan, session, path: str | os.PathLike) -> Path:
     session : Session
         The session the plan was made from.
     path : path-like
-        The ``.als`` file (the suffix is appended when missing). The stems are
-        copied into ``Samples/Imported/`` beside it.
+        The ``.als`` file (the suffix is appended when missing). Its folder
+        becomes a Live Project: an ``Ableton Project Info`` folder is made in it
+        and the stems are copied into ``Samples/Imported/``, referenced by
+        project-relative paths only, so the folder can move to any machine.
+    reverb_return : path-like, optional
+        The rendered reverb return: played on an audio track of its own, the
+        sends switched off (see the module notes).
 
     Returns
     -------
@@ -110,23 +125,35 @@ def write_als(plan, session, path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".als":
         path = path.with_name(path.name + ".als")
-    stems = plan_stems(plan, session)
     inputs = tuple(Path(s.path) for s in session.stems)
     check_not_input(path, inputs)
-
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info_folder = path.parent / PROJECT_INFO_FOLDER
+    made_info = not info_folder.exists()
+    scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=path.parent))
     copies = None
     try:
-        # 1. The stems beside the set, as Live's "Collect All and Save" lays them out.
-        copies = copy_stems([s.path for s in stems], [s.name for s in stems], path.parent / SAMPLES_FOLDER)
-        # 2. The set's XML, gzipped, written to a temporary file and renamed.
-        xml = _LiveSet(plan, stems, copies.paths, path.parent).build()
+        # 1. The audio each track plays (a stem, or its mono fold), beside the set as
+        #    Live's "Collect All and Save" lays it out, in a folder Live knows as a Project.
+        stems = prepare_sources(plan_stems(plan, session), scratch)
+        returned = _rendered_return(reverb_return, plan) if reverb_return is not None else None
+        clips = stems + ([returned] if returned is not None else [])
+        info_folder.mkdir(exist_ok=True)
+        copies = copy_stems([s.path for s in clips], [s.name for s in clips], path.parent / SAMPLES_FOLDER)
+        # 2. The set's XML, gzipped (no file name and no date in the gzip header:
+        #    the same plan gives the same bytes), written to a temporary file and renamed.
+        xml = _LiveSet(plan, stems, copies.paths, path.parent, returned=returned).build()
         with atomic_path(path, inputs=inputs) as tmp:
-            with gzip.GzipFile(tmp, "wb", mtime=0) as gz:
+            with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
                 gz.write(xml)
     except BaseException:
         if copies is not None:
             copies.undo()
+        if made_info:
+            shutil.rmtree(info_folder, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return path
 
 
@@ -144,23 +171,37 @@ def send_value(send_db: float | None) -> float:
 
 # --------------------------------------------------------------------------- XML helpers
 def _el(parent, tag: str, **attrs) -> ET.Element:
-    return ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
+    return ET.SubElement(parent, tag, {k: _num(v) for k, v in attrs.items()})
+
+
+def _num(value) -> str:
+    """A number as Live writes it: whole numbers without a fraction (``120``, not ``120.0``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"a set cannot hold {value}")
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 def _v(parent, tag: str, value) -> ET.Element:
     """Live's ``<Tag Value="..."/>``."""
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    elif isinstance(value, float):
-        value = repr(value)
-    return _el(parent, tag, Value=value)
+    return _el(parent, tag, Value=_num(value))
 
 
 class _LiveSet:
     """Builds one set; owns the pointee-id counter (one id space for the whole document)."""
 
-    def __init__(self, plan, stems: list[ExportStem], files: list[Path], folder: Path) -> None:
+    def __init__(self, plan, stems: list[ExportStem], files: list[Path], folder: Path, *,
+                 returned: ExportStem | None = None) -> None:
         self.plan, self.stems, self.files, self.folder = plan, stems, files, Path(folder)
+        self.returned = returned
+        grid = plan.grid
+        # Whole-number tempi as integers (Live writes "120"; pyableton reads the field as an integer).
+        self.tempo = float(grid.bpm) if grid is not None else TEMPO_BPM
+        self.tempo = min(max(self.tempo, TEMPO_RANGE[0]), TEMPO_RANGE[1])
+        self.offset_s = clip_offset_s(grid)
         self.next_id = 1
 
     def pointee(self) -> int:
@@ -175,14 +216,21 @@ class _LiveSet:
         root = ET.Element("Ableton", MajorVersion=LIVE_MAJOR_VERSION, MinorVersion=LIVE_MINOR_VERSION,
                           SchemaChangeCount="3", Creator=LIVE_CREATOR, Revision="")
         live = _el(root, "LiveSet")
+        # The LiveSet's children in the order a set saved by Live 11 has them (learned
+        # from sets Live saved, as listed in public .als readers' notes; see the module notes).
         next_pointee = _v(live, "NextPointeeId", 0)  # set at the end, above every id written
         _v(live, "OverwriteProtectionNumber", 2816)
         _v(live, "LomId", 0)
         _v(live, "LomIdView", 0)
         tracks = _el(live, "Tracks")
-        for i, (s, f) in enumerate(zip(self.stems, self.files)):
-            self.audio_track(tracks, i + 1, s, f, decision_notes(self.plan, s.name))
-        self.return_track(tracks, len(self.stems) + 1)
+        n_tracks = 0
+        for s, f in zip(self.stems, self.files):
+            n_tracks += 1
+            self.audio_track(tracks, n_tracks, s, f, decision_notes(self.plan, s.name))
+        if self.returned is not None:
+            n_tracks += 1
+            self.rendered_return_track(tracks, n_tracks, self.returned, self.files[len(self.stems)])
+        self.return_track(tracks, n_tracks + 1)
         self.master_track(live)
         self.prehear_track(live)
         sends_pre = _el(live, "SendsPre")
@@ -191,11 +239,11 @@ class _LiveSet:
         for n in range(SCENES):
             self.scene(_el(scenes, "Scene", Id=n))
         transport = _el(live, "Transport")
-        for tag, value in (("PhaseNudgeTempo", 10), ("LoopOn", False), ("LoopStart", 0.0),
-                           ("LoopLength", 16.0), ("LoopIsSongStart", False), ("CurrentTime", 0.0),
-                           ("PunchIn", False), ("PunchOut", False), ("MetronomeTickDuration", 0.0),
-                           ("DrawMode", False)):
+        for tag, value in (("PhaseNudgeTempo", 10), ("LoopOn", False), ("LoopStart", 0), ("LoopLength", 16),
+                           ("LoopIsSongStart", False), ("CurrentTime", 0), ("PunchIn", False),
+                           ("PunchOut", False), ("MetronomeTickDuration", 0), ("DrawMode", False)):
             _v(transport, tag, value)
+        _el(_el(live, "SongMasterValues"), "SessionScrollerPos", X=0, Y=0)
         _el(live, "SignalModulations")
         _v(live, "GlobalQuantisation", 4)
         _v(live, "AutoQuantisation", 0)
@@ -206,13 +254,34 @@ class _LiveSet:
         _v(live, "InKey", False)
         _v(live, "SmpteFormat", 0)
         selection = _el(live, "TimeSelection")
-        _v(selection, "AnchorTime", 0.0)
-        _v(selection, "OtherTime", 0.0)
+        _v(selection, "AnchorTime", 0)
+        _v(selection, "OtherTime", 0)
+        navigator = _el(live, "SequencerNavigator")
+        _v(_el(navigator, "BeatTimeHelper"), "CurrentZoom", 0.1)
+        _el(navigator, "ScrollerPos", X=0, Y=0)
+        _el(navigator, "ClientSize", X=1000, Y=500)
+        _v(live, "IsContentSplitterOpen", True)
+        _v(live, "IsExpressionSplitterOpen", True)
+        for tag, types in (("ExpressionLanes", (0, 1, 2, 3)), ("ContentLanes", (4, 5))):
+            lanes = _el(live, tag)
+            for n, kind in enumerate(types):
+                lane = _el(lanes, "ExpressionLane", Id=n)
+                _v(lane, "Type", kind)
+                _v(lane, "Size", 41)
+                _v(lane, "IsMinimized", n > 0)
+        _v(live, "ViewStateFxSlotCount", 4)
+        _v(live, "ViewStateSessionMixerHeight", 120)
         _el(live, "Locators").append(ET.Element("Locators"))
+        _el(live, "DetailClipKeyMidis")
+        for tag in ("TracksListWrapper", "VisibleTracksListWrapper", "ReturnTracksListWrapper",
+                    "ScenesListWrapper", "CuePointsListWrapper"):
+            _el(live, tag, LomId=0)
+        _v(live, "ChooserBar", 0)
         _v(live, "Annotation", xml_text(
             f"Exported by Mixing Workbench {__version__} (experimental .als). Decisions and reasons: "
-            "plan.json / report.md; each track's info text repeats its own. EQ, compressors, reverb, "
-            "master processing and loudness normalisation are not in this set."))
+            "plan.json / report.md; each track's info text repeats its own. The EQ, compressors and master "
+            "limiter are not in this set (each track's info text lists them); the master fader holds the "
+            "render's loudness gain."))
         _v(live, "SoloOrPflSavedValue", True)
         _v(live, "SoloInPlace", True)
         _v(live, "CrossfadeCurve", 2)
@@ -224,6 +293,30 @@ class _LiveSet:
         _v(live, "AutomationMode", False)
         _v(live, "SnapAutomationToGrid", True)
         _v(live, "ArrangementOverdub", False)
+        _v(live, "ColorSequenceIndex", 0)
+        _v(_el(live, "AutoColorPickerForPlayerAndGroupTracks"), "NextColorIndex", n_tracks % 70)
+        _v(_el(live, "AutoColorPickerForReturnAndMasterTracks"), "NextColorIndex", 1)
+        _v(live, "ViewData", "{}")
+        for tag, value in (("ResetNonautomatedMidiControllersOnClipStarts", False), ("MidiFoldIn", False),
+                           ("MidiFoldMode", 0), ("MultiClipFocusMode", False), ("MultiClipLoopBarHeight", 0),
+                           ("MidiPrelisten", False)):
+            _v(live, tag, value)
+        _el(live, "LinkedTrackGroups")
+        _v(live, "AccidentalSpellingPreference", 3)
+        _v(live, "PreferFlatRootNote", False)
+        _v(live, "UseWarperLegacyHiQMode", False)
+        _el(live, "VideoWindowRect", Top=-2147483648, Left=-2147483648, Bottom=-2147483648, Right=-2147483648)
+        _v(live, "ShowVideoWindow", True)
+        _v(live, "TrackHeaderWidth", 93)
+        _v(live, "ViewStateArrangerHasDetail", True)
+        _v(live, "ViewStateSessionHasDetail", True)
+        _v(live, "ViewStateDetailIsSample", True)
+        views = _el(live, "ViewStates")
+        for tag, value in (("SessionIO", 1), ("SessionSends", 1), ("SessionReturns", 1), ("SessionMixer", 1),
+                           ("SessionTrackDelay", 0), ("SessionCrossFade", 0), ("SessionShowOverView", 0),
+                           ("ArrangerIO", 1), ("ArrangerReturns", 1), ("ArrangerMixer", 1),
+                           ("ArrangerTrackDelay", 0), ("ArrangerShowOverView", 1)):
+            _v(views, tag, value)
         next_pointee.set("Value", str(self.next_id))
         ET.indent(root, space="\t")
         return ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -257,11 +350,19 @@ class _LiveSet:
 
     def audio_track(self, tracks, track_id: int, s: ExportStem, file: Path, notes: list[str]) -> None:
         sp = s.plan
-        volume = clamp_volume(sp.gain_db)
-        missing_db = sp.gain_db - 20 * math.log10(volume)
+        # Pan-law rule (workbench.export.levels): a mono clip's fader is 3.01 dB lower (Live's centre is 0 dB).
+        law_db = pan_law_offset_db(s.channels == 1)
+        volume = clamp_volume(sp.gain_db + law_db)
+        missing_db = sp.gain_db + law_db - 20 * math.log10(volume)
         if abs(missing_db) > 1e-9:
             notes.insert(0, f"fader clamped to Live's range: add {missing_db:+.2f} dB with a Utility device "
                             f"for the plan's {sp.gain_db:+.2f} dB")
+        if law_db:
+            notes.append(f"mono clip: fader {law_db:+.2f} dB below the plan's gain for Live's 0 dB-centre pan "
+                         f"(the mix pans mono stems with a -3 dB centre)")
+        if self.returned is not None and sp.reverb_send_db is not None:
+            notes.append(f"send to '{RETURN_NAME}' off (the plan's {sp.reverb_send_db:.1f} dB): the track "
+                         f"'{RENDERED_RETURN_NAME}' plays the mix's reverb")
         notes.append("Not in this set: the EQ and compressor above (see plan.json / report.md)")
         track = _el(tracks, "AudioTrack", Id=track_id)
         self.track_header(track, s.name, "\n".join(notes), color=(track_id * 3) % 70)
@@ -276,18 +377,47 @@ class _LiveSet:
         chain = _el(track, "DeviceChain")
         self.chain_head(chain, output=("AudioOut/Master", "Master", ""),
                         input=("AudioIn/External/S0", "Ext. In", "1/2"))
-        self.mixer(chain, volume=volume, pan=sp.pan, on=not sp.mute,
-                   sends=[(send_value(sp.reverb_send_db), True)])
+        send = SEND_MIN if self.returned is not None else send_value(sp.reverb_send_db)
+        self.mixer(chain, volume=volume, pan=sp.pan, on=not sp.mute, sends=[(send, True)])
         main = _el(chain, "MainSequencer")
         self.sequencer(main, clip=(s, file))
         self.sequencer(_el(chain, "FreezeSequencer"), clip=None)
         self.devices(chain)
 
+    def rendered_return_track(self, tracks, track_id: int, s: ExportStem, file: Path) -> None:
+        """The rendered reverb return on an audio track (a Live return track cannot hold clips)."""
+        r = self.plan.reverb
+        annotation = (f"The mix's reverb return, rendered (pre-delay, {r.highpass_hz:g}–{r.lowpass_hz:g} Hz "
+                      f"filters, reverb and the {r.return_db:+.1f} dB return level included): it plays the "
+                      f"reverb exactly as in mix.wav. The sends to '{RETURN_NAME}' are off. {r.reason}")
+        track = _el(tracks, "AudioTrack", Id=track_id)
+        self.track_header(track, s.name, annotation, color=21)
+        _el(track, "AutomationEnvelopes").append(ET.Element("Envelopes"))
+        self.track_common(track, unfolded=False)
+        _v(track, "SavedPlayingSlot", -1)
+        _v(track, "SavedPlayingOffset", 0)
+        _v(track, "Freeze", False)
+        _v(track, "VelocityDetail", 0)
+        _v(track, "NeedArrangerRefreeze", True)
+        _v(track, "PostProcessFreezeClips", 0)
+        chain = _el(track, "DeviceChain")
+        self.chain_head(chain, output=("AudioOut/Master", "Master", ""),
+                        input=("AudioIn/External/S0", "Ext. In", "1/2"))
+        self.mixer(chain, volume=1.0, pan=0.0, on=True, sends=[(SEND_MIN, True)])
+        self.sequencer(_el(chain, "MainSequencer"), clip=(s, file))
+        self.sequencer(_el(chain, "FreezeSequencer"), clip=None)
+        self.devices(chain)
+
     def return_track(self, tracks, track_id: int) -> None:
         r = self.plan.reverb
-        annotation = (f"Insert a Reverb here (100% wet): the plan's room size {r.room_size:g}, damping "
+        how = (f"Off (muted, sends at -inf): '{RENDERED_RETURN_NAME}' plays the mix's reverb. To use Live's "
+               f"Reverb instead: insert it here, raise the sends to the levels in the tracks' info, switch this "
+               f"track on and mute '{RENDERED_RETURN_NAME}'." if self.returned is not None else
+               "Off (muted): it has no reverb yet, so the sends would come back dry. Insert a Reverb and "
+               "switch the track on.")
+        annotation = (f"{how} The plan's reverb (100% wet): room size {r.room_size:g}, damping "
                       f"{r.damping:g}, width {r.width:g}, pre-delay {r.predelay_ms:g} ms, return filtered "
-                      f"{r.highpass_hz:g}–{r.lowpass_hz:g} Hz. {r.reason}")
+                      f"{r.highpass_hz:g}–{r.lowpass_hz:g} Hz (12 dB/oct). {r.reason}")
         track = _el(tracks, "ReturnTrack", Id=track_id)
         self.track_header(track, RETURN_NAME, annotation, color=21)
         _el(track, "AutomationEnvelopes").append(ET.Element("Envelopes"))
@@ -295,7 +425,7 @@ class _LiveSet:
         chain = _el(track, "DeviceChain")
         self.chain_head(chain, output=("AudioOut/Master", "Master", ""), input=("AudioIn/None", "No Input", ""))
         # A return's send to itself exists in Live's model but is inactive.
-        self.mixer(chain, volume=clamp_volume(r.return_db), pan=0.0, on=True, sends=[(SEND_MIN, False)])
+        self.mixer(chain, volume=clamp_volume(r.return_db), pan=0.0, on=False, sends=[(SEND_MIN, False)])
         self.sequencer(_el(chain, "FreezeSequencer"), clip=None, slots=0)
         self.devices(chain)
 
@@ -303,8 +433,19 @@ class _LiveSet:
         m = self.plan.master
         glue = (f"glue {m.glue.ratio:g}:1 at {m.glue.threshold_db:.1f} dB, {m.glue.attack_ms:g}/"
                 f"{m.glue.release_ms:g} ms; " if m.glue is not None else "")
-        annotation = (f"Not in this set: {glue}limiter at {m.ceiling_dbtp:g} dBTP after normalising to "
-                      f"{m.target_lufs:g} LUFS. {m.reason}")
+        gain = m.rendered_gain_db
+        self.master_volume = clamp_volume(gain) if gain is not None else 1.0
+        if gain is not None:
+            ceiling = m.rendered_limiter_ceiling_db
+            short = gain - 20 * math.log10(self.master_volume)
+            clamp = (f" (clamped to Live's range: add {short:+.2f} dB with a Utility)" if abs(short) > 1e-9 else "")
+            annotation = (f"Fader {gain:+.2f} dB: the gain the render applied after the glue compressor to reach "
+                          f"{m.target_lufs:g} LUFS{clamp}. Not in this set: {glue}the limiter at {ceiling:.2f} "
+                          f"dB ({m.ceiling_dbtp:g} dBTP less a safety margin). To master as the mix: fader at "
+                          f"0 dB, then a Utility at {gain:+.2f} dB and a limiter at {ceiling:.2f} dB. {m.reason}")
+        else:
+            annotation = (f"Not in this set: {glue}limiter at {m.ceiling_dbtp:g} dBTP after normalising to "
+                          f"{m.target_lufs:g} LUFS. {m.reason}")
         track = _el(live, "MasterTrack")
         self.track_header(track, "Master", annotation, color=13)
         envelopes = _el(_el(track, "AutomationEnvelopes"), "Envelopes")
@@ -312,17 +453,17 @@ class _LiveSet:
         chain = _el(track, "DeviceChain")
         self.chain_head(chain, output=("AudioOut/External/S0", "Ext. Out", "1/2"),
                         input=("AudioIn/External/S0", "Ext. In", "1/2"))
-        targets = self.mixer(chain, volume=1.0, pan=0.0, on=True, sends=[], master=True)
+        targets = self.mixer(chain, volume=self.master_volume, pan=0.0, on=True, sends=[], master=True)
         freeze = _el(chain, "FreezeSequencer")
         self.sequencer(_el(freeze, "AudioSequencer", Id=0), clip=None, slots=0)
         self.devices(chain)
         # Live keeps the song tempo and time signature as automation that starts before the song.
         for n, (pointee, kind, value) in enumerate(((targets["TimeSignature"], "EnumEvent", TIME_SIGNATURE_ID),
-                                                    (targets["Tempo"], "FloatEvent", TEMPO_BPM))):
+                                                    (targets["Tempo"], "FloatEvent", self.tempo))):
             env = _el(envelopes, "AutomationEnvelope", Id=n)
             _v(_el(env, "EnvelopeTarget"), "PointeeId", pointee)
             auto = _el(env, "Automation")
-            _el(_el(auto, "Events"), kind, Id=0, Time=repr(EARLIEST_TIME), Value=value)
+            _el(_el(auto, "Events"), kind, Id=0, Time=EARLIEST_TIME, Value=value)
             view = _el(auto, "AutomationTransformViewState")
             _v(view, "IsTransformPending", False)
             _el(view, "TimeAndValueTransforms")
@@ -426,7 +567,7 @@ class _LiveSet:
         self.param(mixer, "CrossFadeState", 1, modulation=False)
         _el(mixer, "SendsListWrapper", LomId=0)
         if master:
-            targets["Tempo"] = self.param(mixer, "Tempo", TEMPO_BPM, rng=(60.0, 200.0))
+            targets["Tempo"] = self.param(mixer, "Tempo", self.tempo, rng=(60.0, 200.0))
             targets["TimeSignature"] = self.param(mixer, "TimeSignature", TIME_SIGNATURE_ID, modulation=False)
             self.param(mixer, "GlobalGrooveAmount", 100.0, rng=(0.0, 131.25))
             self.param(mixer, "CrossFade", 0.0, rng=(-1.0, 1.0))
@@ -463,13 +604,15 @@ class _LiveSet:
     # ---------------------------------------------------------------- clip
     def audio_clip(self, events, s: ExportStem, file: Path) -> None:
         seconds = s.duration_s
-        beats = seconds * TEMPO_BPM / 60.0
-        clip = _el(events, "AudioClip", Id=0, Time="0")
+        beats = seconds * self.tempo / 60.0
+        # Every clip starts where the grid puts the song's downbeat on a bar line (workbench.tempo).
+        start = self.offset_s * self.tempo / 60.0
+        clip = _el(events, "AudioClip", Id=0, Time=start)
         _v(clip, "LomId", 0)
         _v(clip, "LomIdView", 0)
         # Arrangement position in beats; for an unwarped clip the loop and markers are in seconds.
-        _v(clip, "CurrentStart", 0.0)
-        _v(clip, "CurrentEnd", beats)
+        _v(clip, "CurrentStart", start)
+        _v(clip, "CurrentEnd", start + beats)
         loop = _el(clip, "Loop")
         for tag, value in (("LoopStart", 0.0), ("LoopEnd", seconds), ("StartRelative", 0.0), ("LoopOn", False),
                            ("OutMarker", seconds), ("HiddenLoopStart", 0.0), ("HiddenLoopEnd", seconds)):
@@ -522,7 +665,7 @@ class _LiveSet:
         _v(clip, "AutoWarpTolerance", 4)
         markers = _el(clip, "WarpMarkers")
         _el(markers, "WarpMarker", Id=0, SecTime="0", BeatTime="0")
-        _el(markers, "WarpMarker", Id=1, SecTime=repr(seconds), BeatTime=repr(beats))
+        _el(markers, "WarpMarker", Id=1, SecTime=seconds, BeatTime=beats)
         _el(clip, "SavedWarpMarkersForStretched")
         _v(clip, "MarkersGenerated", False)
         _v(clip, "IsSongTempoMaster", False)
@@ -530,9 +673,11 @@ class _LiveSet:
     def sample_ref(self, clip, s: ExportStem, file: Path) -> None:
         ref = _el(clip, "SampleRef")
         file_ref = _el(ref, "FileRef")
+        # Project-relative only: no absolute path (it would break on another machine and
+        # would tell the user's folder names); Live resolves it from "Ableton Project Info".
         _v(file_ref, "RelativePathType", RELATIVE_TO_PROJECT)
         _v(file_ref, "RelativePath", xml_text(file.resolve().relative_to(self.folder.resolve()).as_posix()))
-        _v(file_ref, "Path", xml_text(file.resolve().as_posix()))
+        _v(file_ref, "Path", "")
         _v(file_ref, "Type", 1)
         _v(file_ref, "LivePackName", "")
         _v(file_ref, "LivePackId", "")
@@ -561,7 +706,7 @@ class _LiveSet:
         _v(scene, "Name", "")
         _v(scene, "Annotation", "")
         _v(scene, "Color", -1)
-        _v(scene, "Tempo", TEMPO_BPM)
+        _v(scene, "Tempo", self.tempo)
         _v(scene, "IsTempoEnabled", False)
         _v(scene, "TimeSignatureId", TIME_SIGNATURE_ID)
         _v(scene, "IsTimeSignatureEnabled", False)

@@ -86,19 +86,23 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 from ..audio_io import atomic_path
 from ..errors import WorkbenchError
-from .names import (ExportStem, check_not_input, copy_stems, decision_notes, plan_stems, unique_file_names,
-                    xml_text)
+from ..tempo import clip_offset_s
+from .levels import pan_law_offset_db
+from .names import (ExportStem, check_not_input, copy_stems, decision_notes, plan_stems, prepare_sources,
+                    unique_file_names, xml_text)
 
 #: DAWproject format version written.
 FORMAT_VERSION = "1.0"
-#: Written when the tempo is unknown (it is: the plan has none). The arrangement
-#: is in seconds, so the tempo only sets the DAW's bar grid.
+#: Written when the plan has no tempo grid. The arrangement is in seconds, so
+#: the tempo only sets the DAW's bar grid.
 DEFAULT_TEMPO_BPM = 120.0
 TIME_SIGNATURE = (4, 4)
 #: The highest fader setting written; more gain goes to the EQ's input gain.
@@ -110,7 +114,20 @@ METADATA_XML = "metadata.xml"
 #: Folder of the embedded audio inside the zip.
 AUDIO_FOLDER = "audio"
 RETURN_NAME = "Reverb"
+#: The track that carries the rendered reverb return (when the export is given it).
+RENDERED_RETURN_NAME = "Reverb (rendered)"
 MASTER_NAME = "Master"
+#: Zip member timestamp (the zip format's earliest date): the same plan and
+#: stems give a byte-identical archive.
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+#: Zip member permissions: an ordinary file, rw-r--r--.
+ZIP_FILE_MODE = 0o100644
+#: Q of the two second-order sections of a 4th-order Butterworth filter
+#: (``1 / (2·sin((2k − 1)·π/8))``, k = 1, 2; Butterworth pole angles, e.g.
+#: Zölzer, *Digital Audio Signal Processing*, 2nd ed., §5.2). A 12 dB/oct band is one
+#: section with Q = 1/√2.
+BUTTERWORTH_SECTION_Q = {12: (1.0 / math.sqrt(2.0),),
+                         24: (1.0 / (2.0 * math.sin(math.pi / 8.0)), 1.0 / (2.0 * math.sin(3.0 * math.pi / 8.0)))}
 PLAN_POINTER = "Decisions and reasons: plan.json / report.md"
 
 #: Plan EQ kinds → DAWproject ``eqBandType``.
@@ -165,7 +182,8 @@ def filter_order(slope_db_per_oct: int) -> int:
 
 
 # --------------------------------------------------------------------------- export
-def write_dawproject(plan, session, path: str | os.PathLike, *, embed_audio: bool = True) -> Path:
+def write_dawproject(plan, session, path: str | os.PathLike, *, embed_audio: bool = True,
+                     reverb_return: str | os.PathLike | None = None) -> Path:
     """Write the plan as a ``.dawproject`` file.
 
     Parameters
@@ -179,6 +197,11 @@ def write_dawproject(plan, session, path: str | os.PathLike, *, embed_audio: boo
     embed_audio : bool
         Embed the stems in the zip (default), or copy them into
         ``<project>_audio/`` beside it and reference them by relative path.
+    reverb_return : path-like, optional
+        The rendered reverb return (``Reverb return.wav`` of the processed
+        stems). When given, it plays on a track of its own and the sends are
+        switched off, so the project plays like the mix; when not, the return
+        track is muted (it has no reverb) and says so.
 
     Returns
     -------
@@ -198,39 +221,68 @@ def write_dawproject(plan, session, path: str | os.PathLike, *, embed_audio: boo
     copies this call made).
     """
     path = _with_suffix(Path(path), ".dawproject")
-    stems = plan_stems(plan, session)
     inputs = tuple(Path(s.path) for s in session.stems)
     check_not_input(path, inputs)
-
+    scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=path.parent if path.parent.exists() else None))
     copies = None
     try:
-        # 1. Where each stem's audio lives: inside the zip, or copied beside the project.
+        # 1. The audio each track plays: the stem, or its mono fold when the plan folds it.
+        stems = prepare_sources(plan_stems(plan, session), scratch)
+        returned = _rendered_return(reverb_return, plan) if reverb_return is not None else None
+        sources = [s.path for s in stems] + ([returned.path] if returned else [])
+        titles = [s.name for s in stems] + ([RENDERED_RETURN_NAME] if returned else [])
+
+        # 2. Where it lives: inside the zip, or copied beside the project.
         if embed_audio:
-            names = unique_file_names([s.name for s in stems], [s.path.suffix for s in stems])
+            names = unique_file_names(titles, [p.suffix for p in sources])
             refs = [(f"{AUDIO_FOLDER}/{n}", False) for n in names]
         else:
             folder = path.parent / f"{path.stem}_audio"
-            copies = copy_stems([s.path for s in stems], [s.name for s in stems], folder)
+            copies = copy_stems(sources, titles, folder)
             refs = [(f"{folder.name}/{p.name}", True) for p in copies.paths]
 
-        # 2. The two XML documents.
-        project = _project_xml(plan, stems, refs)
+        # 3. The two XML documents.
+        project = _project_xml(plan, stems, refs, returned)
         metadata = _metadata_xml(plan, session)
 
-        # 3. The zip, written to a temporary file and renamed.
+        # 4. The zip (fixed dates, rw-r--r--), written to a temporary file and renamed.
         with atomic_path(path, inputs=inputs) as tmp:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-                z.writestr(METADATA_XML, metadata)
-                z.writestr(PROJECT_XML, project)
+            with zipfile.ZipFile(tmp, "w") as z:
+                _zip_write(z, METADATA_XML, metadata, zipfile.ZIP_DEFLATED)
+                _zip_write(z, PROJECT_XML, project, zipfile.ZIP_DEFLATED)
                 if embed_audio:
-                    for s, (arc, _) in zip(stems, refs):
+                    for source, (arc, _) in zip(sources, refs):
                         # Audio barely deflates; stored entries are quicker and read by every unzipper.
-                        z.write(s.path, arc, compress_type=zipfile.ZIP_STORED)
+                        _zip_write(z, arc, Path(source), zipfile.ZIP_STORED)
     except BaseException:
         if copies is not None:
             copies.undo()
         raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return path
+
+
+def _zip_write(z: zipfile.ZipFile, name: str, data: bytes | Path, compress_type: int) -> None:
+    """One member with a fixed date and ordinary permissions (reproducible, unpacks as 0644)."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+    info.external_attr = ZIP_FILE_MODE << 16
+    info.compress_type = compress_type
+    if isinstance(data, Path):
+        info.file_size = data.stat().st_size
+        with open(data, "rb") as src, z.open(info, "w", force_zip64=True) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    else:
+        z.writestr(info, data)
+
+
+def _rendered_return(path, plan) -> ExportStem:
+    """The rendered reverb return as a stem of the export (stereo, from 0:00)."""
+    import soundfile as sf
+
+    info = sf.info(str(path))
+    return ExportStem(name=RENDERED_RETURN_NAME, plan=None, path=Path(path), sample_rate=info.samplerate,
+                      channels=info.channels, frames=info.frames)
 
 
 # --------------------------------------------------------------------------- project.xml
@@ -245,36 +297,51 @@ class _Ids:
         return f"id{self.n - 1}"
 
 
-def _project_xml(plan, stems: list[ExportStem], refs: list[tuple[str, bool]]) -> bytes:
+def _project_xml(plan, stems: list[ExportStem], refs: list[tuple[str, bool]],
+                 returned: ExportStem | None = None) -> bytes:
     from .. import __version__
 
     ids = _Ids()
     root = ET.Element("Project", version=FORMAT_VERSION)
     ET.SubElement(root, "Application", name=APPLICATION_NAME, version=__version__)
     transport = ET.SubElement(root, "Transport")
-    _real(transport, "Tempo", DEFAULT_TEMPO_BPM, "bpm", ids, name="Tempo",
-          comment="unknown: 120 bpm assumed (the arrangement is in seconds)")
+    grid = plan.grid
+    offset = clip_offset_s(grid)
+    if grid is None:
+        _real(transport, "Tempo", DEFAULT_TEMPO_BPM, "bpm", ids, name="Tempo",
+              comment="not measured: 120 bpm assumed (the arrangement is in seconds)")
+    else:
+        _real(transport, "Tempo", grid.bpm, "bpm", ids, name="Tempo", comment=(
+            f"{'measured from the mix' if grid.source == 'audio' else 'set by the user'}"
+            f"{'' if grid.confident else ' (UNSURE: check it)'}; the clips start at {offset:.4f} s so that "
+            f"the downbeat at {grid.downbeat_s:.3f} s of the stems falls on a bar line"))
     ET.SubElement(transport, "TimeSignature", denominator=str(TIME_SIGNATURE[1]),
-                  numerator=str(TIME_SIGNATURE[0]), id=ids())
+                  numerator=str(grid.beats_per_bar if grid else TIME_SIGNATURE[0]), id=ids())
 
     # Channel ids first: stem channels route to the master and send to the return.
     track_ids = [ids() for _ in stems]
+    returned_track_id = ids() if returned is not None else None
     return_track_id, master_track_id = ids(), ids()
     return_channel_id, master_channel_id = ids(), ids()
 
     structure = ET.SubElement(root, "Structure")
     for s, tid in zip(stems, track_ids):
-        _stem_track(structure, s, tid, master_channel_id, return_channel_id, ids, decision_notes(plan, s.name))
-    _return_track(structure, plan.reverb, return_track_id, return_channel_id, master_channel_id, ids)
+        _stem_track(structure, s, tid, master_channel_id, return_channel_id, ids, decision_notes(plan, s.name),
+                    sends_on=returned is None)
+    if returned is not None:
+        _rendered_return_track(structure, plan.reverb, returned, returned_track_id, master_channel_id, ids)
+    _return_track(structure, plan.reverb, return_track_id, return_channel_id, master_channel_id, ids,
+                  rendered=returned is not None)
     _master_track(structure, plan.master, master_track_id, master_channel_id, ids)
 
     arrangement = ET.SubElement(root, "Arrangement", id=ids())
     lanes = ET.SubElement(arrangement, "Lanes", timeUnit="seconds", id=ids())
-    for s, tid, (file_path, external) in zip(stems, track_ids, refs):
+    clip_tracks = list(zip(stems, track_ids)) + ([(returned, returned_track_id)] if returned is not None else [])
+    for (s, tid), (file_path, external) in zip(clip_tracks, refs):
         track_lanes = ET.SubElement(lanes, "Lanes", track=tid, id=ids())
         clips = ET.SubElement(track_lanes, "Clips", id=ids())
         duration = _num(s.duration_s)
-        clip = ET.SubElement(clips, "Clip", time="0.0", duration=duration, contentTimeUnit="seconds",
+        clip = ET.SubElement(clips, "Clip", time=_num(offset), duration=duration, contentTimeUnit="seconds",
                              playStart="0.0", playStop=duration, name=xml_text(s.name))
         audio = ET.SubElement(clip, "Audio", channels=str(s.channels), duration=duration,
                               sampleRate=str(s.sample_rate), timeUnit="seconds", id=ids())
@@ -286,11 +353,18 @@ def _project_xml(plan, stems: list[ExportStem], refs: list[tuple[str, bool]]) ->
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def _stem_track(structure, s: ExportStem, track_id, master_channel_id, return_channel_id, ids, notes):
+def _stem_track(structure, s: ExportStem, track_id, master_channel_id, return_channel_id, ids, notes, *,
+                sends_on: bool = True):
     sp = s.plan
-    fader_db, pre_db = split_gain(sp.gain_db)
+    # Pan-law rule (workbench.export.levels): a mono clip's fader is 3.01 dB lower in a 0 dB-centre DAW.
+    law_db = pan_law_offset_db(s.channels == 1)
+    fader_db, pre_db = split_gain(sp.gain_db + law_db)
+    gain_fader_db = fader_db - law_db          # the part of the plan's gain that moved after the compressor
     if pre_db > 0:
         notes.append(f"gain above +{FADER_MAX_DB:g} dB: {pre_db:.2f} dB is the Equalizer's input gain")
+    if law_db:
+        notes.append(f"mono clip: fader {law_db:+.2f} dB for a 0 dB-centre pan law (the mix pans mono stems "
+                     f"with a -3 dB centre)")
     if sp.width < 1.0:
         notes.append(f"stereo width {sp.width:.0%} is not carried by DAWproject: set it in the DAW")
     track = ET.SubElement(structure, "Track", contentType="audio", loaded="true", id=track_id,
@@ -299,42 +373,67 @@ def _stem_track(structure, s: ExportStem, track_id, master_channel_id, return_ch
                             role="regular", solo="false", id=ids(), name=xml_text(s.name))
     devices = ET.SubElement(channel, "Devices")
     if sp.eq or pre_db > 0:
-        eq = _device(devices, "Equalizer", "EQ", ids, comment="the plan's EQ bands, in order")
+        eq = _device(devices, "Equalizer", "EQ", ids, comment=(
+            "the plan's EQ bands, in order (a band's order attribute is its index; a 24 dB/oct "
+            "Butterworth pass filter is written as two 12 dB/oct bands at the same frequency): "
+            + "; ".join(describe_band(b) for b in sp.eq)))
+        order = 0
         for band in sp.eq:
-            _band(eq, band, ids)
+            order = _band(eq, band, ids, order)
         _real(eq, "InputGain", pre_db, "decibel", ids, name="Input Gain")
         _real(eq, "OutputGain", 0.0, "decibel", ids, name="Output Gain")
     if sp.compressor is not None and sp.compressor.active:
-        _compressor(devices, sp.compressor, fader_db, ids)
+        _compressor(devices, sp.compressor, gain_fader_db, ids)
     ET.SubElement(channel, "Mute", value=_bool(sp.mute), id=ids(), name="Mute")
     _real(channel, "Pan", pan_to_normalized(sp.pan), "normalized", ids, name="Pan", min=0.0, max=1.0)
     if sp.reverb_send_db is not None:
         sends = ET.SubElement(channel, "Sends")
         send = ET.SubElement(sends, "Send", destination=return_channel_id, type="post", id=ids(),
                              name=RETURN_NAME)
-        ET.SubElement(send, "Enable", value="true", id=ids(), name="Enable")
+        ET.SubElement(send, "Enable", value=_bool(sends_on), id=ids(), name="Enable")
         _real(send, "Volume", db_to_linear(sp.reverb_send_db), "linear", ids, name="Send",
-              comment=f"{sp.reverb_send_db:.1f} dB")
+              comment=f"{sp.reverb_send_db:.1f} dB" + ("" if sends_on else
+                      f"; off: the track '{RENDERED_RETURN_NAME}' plays the mix's reverb"))
     _real(channel, "Volume", db_to_linear(fader_db), "linear", ids, name="Volume", min=0.0,
           comment=f"{fader_db:+.2f} dB")
 
 
-def _return_track(structure, reverb, track_id, channel_id, master_channel_id, ids):
-    comment = (f"Insert a reverb before the EQ (DAWproject has no built-in reverb). The plan's: room size "
+def _rendered_return_track(structure, reverb, returned: ExportStem, track_id, master_channel_id, ids):
+    comment = (f"The mix's reverb return, rendered (pre-delay, {reverb.highpass_hz:g}–{reverb.lowpass_hz:g} Hz "
+               f"filters, reverb and the {reverb.return_db:+.1f} dB return level included): it plays the reverb "
+               f"exactly as in mix.wav. The sends to '{RETURN_NAME}' are off. {reverb.reason}")
+    track = ET.SubElement(structure, "Track", contentType="audio", loaded="true", id=track_id,
+                          name=RENDERED_RETURN_NAME, comment=xml_text(comment))
+    channel = ET.SubElement(track, "Channel", audioChannels="2", destination=master_channel_id,
+                            role="regular", solo="false", id=ids(), name=RENDERED_RETURN_NAME)
+    ET.SubElement(channel, "Mute", value="false", id=ids(), name="Mute")
+    _real(channel, "Pan", 0.5, "normalized", ids, name="Pan", min=0.0, max=1.0)
+    _real(channel, "Volume", 1.0, "linear", ids, name="Volume", min=0.0, comment="+0.00 dB")
+
+
+def _return_track(structure, reverb, track_id, channel_id, master_channel_id, ids, *, rendered: bool = False):
+    how = (f"Muted, sends off: '{RENDERED_RETURN_NAME}' plays the mix's reverb. To use a reverb of your own: "
+           f"insert it before the EQ, switch the sends on, unmute this track and mute '{RENDERED_RETURN_NAME}'."
+           if rendered else
+           "Muted: it has no reverb (DAWproject has no built-in reverb), so the sends would come back dry. "
+           "Insert a reverb before the EQ and unmute it.")
+    comment = (f"{how} The plan's reverb: room size "
                f"{reverb.room_size:g}, damping {reverb.damping:g}, width {reverb.width:g}, pre-delay "
                f"{reverb.predelay_ms:g} ms, 100% wet; return filtered {reverb.highpass_hz:g}–"
-               f"{reverb.lowpass_hz:g} Hz. {reverb.reason}")
+               f"{reverb.lowpass_hz:g} Hz (12 dB/oct). {reverb.reason}")
     track = ET.SubElement(structure, "Track", contentType="audio", loaded="true", id=track_id,
                           name=RETURN_NAME, comment=xml_text(comment))
     channel = ET.SubElement(track, "Channel", audioChannels="2", destination=master_channel_id,
                             role="effect", solo="false", id=channel_id, name=RETURN_NAME)
     devices = ET.SubElement(channel, "Devices")
-    eq = _device(devices, "Equalizer", "Return EQ", ids, comment="the plan's return filters (slope not stated)")
-    for kind, freq in (("highPass", reverb.highpass_hz), ("lowPass", reverb.lowpass_hz)):
-        band = ET.SubElement(eq, "Band", type=kind)
-        _real(band, "Freq", freq, "hertz", ids, name="Frequency")
+    eq = _device(devices, "Equalizer", "Return EQ", ids,
+                 comment="the plan's return filters: 12 dB/oct Butterworth (the renderer's)")
+    for order, (kind, freq) in enumerate((("highPass", reverb.highpass_hz), ("lowPass", reverb.lowpass_hz))):
+        band = ET.SubElement(eq, "Band", type=kind, order=str(order))
+        _real(band, "Freq", freq, "hertz", ids, name="Frequency", comment="12 dB/oct Butterworth")
+        _real(band, "Q", BUTTERWORTH_SECTION_Q[12][0], "linear", ids, name="Q")
         ET.SubElement(band, "Enabled", value="true", id=ids())
-    ET.SubElement(channel, "Mute", value="false", id=ids(), name="Mute")
+    ET.SubElement(channel, "Mute", value="true", id=ids(), name="Mute")
     _real(channel, "Pan", 0.5, "normalized", ids, name="Pan", min=0.0, max=1.0)
     _real(channel, "Volume", db_to_linear(reverb.return_db), "linear", ids, name="Volume", min=0.0,
           comment=f"{reverb.return_db:+.2f} dB")
@@ -348,13 +447,18 @@ def _master_track(structure, master, track_id, channel_id, ids):
     devices = ET.SubElement(channel, "Devices")
     if master.glue is not None and master.glue.active:
         _compressor(devices, master.glue, 0.0, ids, name="Glue Compressor")
+    gain = master.rendered_gain_db
+    threshold = (master.rendered_limiter_ceiling_db if master.rendered_limiter_ceiling_db is not None
+                 else master.ceiling_dbtp)
     limiter = _device(devices, "Limiter", "Limiter", ids, comment=(
-        f"ceiling {master.ceiling_dbtp:g} dBTP. The render first brings the mix to {master.target_lufs:g} "
-        f"LUFS integrated with a gain it measures (not in the plan): raise this limiter's input gain "
-        f"until the mix meters {master.target_lufs:g} LUFS."))
-    _real(limiter, "InputGain", 0.0, "decibel", ids, name="Input Gain")
+        f"input gain {gain:+.2f} dB: the gain the render applied after the glue compressor to reach "
+        f"{master.target_lufs:g} LUFS integrated; threshold {threshold:.2f} dB: the ceiling its limiter ran at "
+        f"({master.ceiling_dbtp:g} dBTP less a safety margin for true peaks)." if gain is not None else
+        f"ceiling {master.ceiling_dbtp:g} dBTP. This plan records no render: raise this limiter's input gain "
+        f"until the mix meters {master.target_lufs:g} LUFS integrated."))
+    _real(limiter, "InputGain", gain if gain is not None else 0.0, "decibel", ids, name="Input Gain")
     _real(limiter, "OutputGain", 0.0, "decibel", ids, name="Output Gain")
-    _real(limiter, "Threshold", master.ceiling_dbtp, "decibel", ids, name="Threshold")
+    _real(limiter, "Threshold", threshold, "decibel", ids, name="Threshold")
     ET.SubElement(channel, "Mute", value="false", id=ids(), name="Mute")
     _real(channel, "Pan", 0.5, "normalized", ids, name="Pan", min=0.0, max=1.0)
     _real(channel, "Volume", 1.0, "linear", ids, name="Volume", min=0.0, comment="+0.00 dB")
@@ -370,16 +474,45 @@ def _device(devices, tag: str, name: str, ids, *, comment: str = ""):
     return el
 
 
-def _band(eq, band, ids) -> None:
+def describe_band(band) -> str:
+    """The plan's band in words, with its slope ("high-pass 24 dB/oct at 80 Hz")."""
+    from ..mixing.plan import describe_eq
+
+    return describe_eq(band)
+
+
+def _band(eq, band, ids, order: int) -> int:
+    """Write the plan's band as one or more ``Band`` elements from index ``order``; returns the next index.
+
+    ``order`` is the band's index (the reference Javadoc's meaning). A pass filter
+    is a Butterworth of its slope: 12 dB/oct → one band with Q 1/√2, 24 dB/oct →
+    two bands at the same frequency with the section Qs of
+    :data:`BUTTERWORTH_SECTION_Q` (their cascade *is* the 4th-order Butterworth),
+    6 dB/oct → one band whose comment gives the slope (no Q reproduces a first-order filter).
+    Each band's ``Freq`` comment states the slope and what the band is.
+    """
     kind = EQ_BAND_TYPES[band.kind]
-    el = ET.SubElement(eq, "Band", type=kind)
+    what = describe_band(band)
     if band.kind in ("highpass", "lowpass"):
-        el.set("order", str(filter_order(band.slope_db_per_oct)))
-    _real(el, "Freq", band.freq_hz, "hertz", ids, name="Frequency")
-    if band.kind not in ("highpass", "lowpass"):
-        _real(el, "Gain", band.gain_db, "decibel", ids, name="Gain")
+        qs = BUTTERWORTH_SECTION_Q.get(band.slope_db_per_oct)
+        sections = qs if qs is not None else (None,)
+        for k, q in enumerate(sections):
+            el = ET.SubElement(eq, "Band", type=kind, order=str(order))
+            part = (f"section {k + 1} of {len(sections)} of " if len(sections) > 1 else "")
+            note = (f"{part}{what} (Butterworth, slope {band.slope_db_per_oct} dB/oct)" if q is not None else
+                    f"{what}: first order, 6 dB/oct — set the band's slope to 6 dB/oct")
+            _real(el, "Freq", band.freq_hz, "hertz", ids, name="Frequency", comment=note)
+            if q is not None:
+                _real(el, "Q", q, "linear", ids, name="Q")
+            ET.SubElement(el, "Enabled", value="true", id=ids())
+            order += 1
+        return order
+    el = ET.SubElement(eq, "Band", type=kind, order=str(order))
+    _real(el, "Freq", band.freq_hz, "hertz", ids, name="Frequency", comment=what)
+    _real(el, "Gain", band.gain_db, "decibel", ids, name="Gain")
     _real(el, "Q", band.q, "linear", ids, name="Q")
     ET.SubElement(el, "Enabled", value="true", id=ids())
+    return order + 1
 
 
 def _compressor(devices, c, fader_db: float, ids, *, name: str = "Compressor") -> None:

@@ -290,3 +290,25 @@ def copy_stems(sources: Sequence[Path], names: Sequence[str], folder: Path) -> C
         copies.undo()
         raise
     return copies
+
+
+def prepare_sources(stems: Sequence[ExportStem], scratch: Path) -> list[ExportStem]:
+    """The audio each track of a project plays: the stem's file, or its mono fold.
+
+    A stem the renderer folds to mono (the plan's ``channels == 1`` on a
+    stereo file, or a file with more than two channels) is folded the same way,
+    ``(L + R) / 2``, into ``scratch`` (see :mod:`workbench.export.levels`), and
+    the export copies that fold instead of the file: the projects then play the
+    same mono signal as the mix and can apply the mono pan-law rule to it.
+    """
+    from dataclasses import replace
+
+    from .levels import fold_to_mono, needs_fold
+
+    out = []
+    for i, s in enumerate(stems):
+        if needs_fold(s.channels, getattr(s.plan, "channels", s.channels)):
+            folded = fold_to_mono(s.path, Path(scratch) / f"{i:03d}{safe_suffix(s.path.suffix) or '.wav'}")
+            s = replace(s, path=folded, channels=1)
+        out.append(s)
+    return out

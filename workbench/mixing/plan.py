@@ -129,6 +129,52 @@ class MasterPlan:
     sample_rate: int = 44100
     dither: bool = True
     reason: str = ""
+    #: Recorded by the render that wrote this plan (``None`` before a render):
+    #: the gain (dB) it applied before the limiter to reach ``target_lufs``,
+    #: and the ceiling (dB) its limiter ran at (below ``ceiling_dbtp`` by the
+    #: renderer's safety margin). The renderer measures them again and does not
+    #: read them; the exporters and :func:`~workbench.mixing.render.master_stems`
+    #: do, so that the processed stems and the DAW projects play like the mix.
+    rendered_gain_db: float | None = None
+    rendered_limiter_ceiling_db: float | None = None
+
+
+@dataclass(frozen=True)
+class TempoGrid:
+    """The song's tempo and first downbeat, measured from the audio (or set by the user).
+
+    Not a mixing decision: the exporters write it so that a DAW's bar grid
+    lines up with the music (:mod:`workbench.tempo`).
+
+    Attributes
+    ----------
+    bpm : float
+        Tempo in beats per minute.
+    downbeat_s : float
+        Time (seconds from the start of the stems) of a downbeat (beat 1 of a bar).
+    beats_per_bar : int
+        Beats in a bar (4: the beat tracker does not measure the metre).
+    confident : bool
+        False when the beat tracker was unsure (irregular beats, or its tempo
+        and the beats' spacing disagree): check the tempo, or set it.
+    source : str
+        ``"audio"`` (measured) or ``"user"`` (``--bpm``).
+    reason : str
+        How it was found, in plain words.
+    """
+
+    bpm: float
+    downbeat_s: float = 0.0
+    beats_per_bar: int = 4
+    confident: bool = True
+    source: str = "audio"
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not 20.0 <= self.bpm <= 999.0:
+            raise ValueError(f"tempo bpm must be within 20..999, got {self.bpm}")
+        if self.downbeat_s < 0:
+            raise ValueError(f"downbeat_s must be >= 0, got {self.downbeat_s}")
 
 
 @dataclass
@@ -143,6 +189,8 @@ class MixPlan:
     folder: str = ""
     notes: list[str] = field(default_factory=list)
     version: int = PLAN_VERSION
+    #: Tempo and downbeat for the DAW projects' grid (``None``: not measured).
+    grid: TempoGrid | None = None
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
@@ -178,8 +226,9 @@ class MixPlan:
                 stems[name] = StemPlan(**_known(StemPlan, s))
             master = dict(d["master"])
             master["glue"] = Compressor(**_known(Compressor, master["glue"])) if master.get("glue") else None
+            grid = TempoGrid(**_known(TempoGrid, d["grid"])) if d.get("grid") else None
             return cls(stems=stems, reverb=ReverbBus(**_known(ReverbBus, d["reverb"])),
-                       master=MasterPlan(**_known(MasterPlan, master)),
+                       master=MasterPlan(**_known(MasterPlan, master)), grid=grid,
                        **{k: d[k] for k in ("sample_rate", "frames", "folder", "notes", "version") if k in d})
         except (KeyError, TypeError, ValueError) as exc:
             raise WorkbenchError("bad_plan", f"The mix plan could not be read: {exc}.",
@@ -230,6 +279,15 @@ class MixPlan:
         if m.glue is not None:
             rows.append(("Master", f"glue {m.glue.ratio:.1f}:1 at {m.glue.threshold_db:.1f} dB", m.glue.reason))
         rows.append(("Master", f"{m.target_lufs:g} LUFS, ceiling {m.ceiling_dbtp:g} dBTP", m.reason))
+        if m.rendered_gain_db is not None:
+            rows.append(("Master", f"gain {m.rendered_gain_db:+.2f} dB before the limiter, limiter ceiling "
+                         f"{m.rendered_limiter_ceiling_db:.2f} dB",
+                         "measured by the render to reach the loudness target (the projects and the "
+                         "processed stems use these numbers)"))
+        if self.grid is not None:
+            g = self.grid
+            rows.append(("Song", f"{g.bpm:g} bpm, downbeat at {g.downbeat_s:.3f} s"
+                         + ("" if g.confident else " (unsure)"), g.reason))
         return rows
 
 

@@ -558,6 +558,7 @@ def render(
     block_frames: int = BLOCK_FRAMES,
     stems_dir: str | os.PathLike | None = None,
     cache: StemCache | None = None,
+    stems_bit_depth: int = 24,
 ) -> RenderResult:
     """Render the mix a plan describes to a WAV file.
 
@@ -589,10 +590,15 @@ def render(
         Frames per processing block (the result does not depend on it).
     stems_dir : path-like, optional
         Also write each stem after its chain, gain and pan, and the reverb
-        return, as 24-bit stereo WAVs from 0:00 (the section, for a section
-        render) into this folder: the processed stems. Their plain sum is the
-        mix bus before the master; :func:`master_stems` puts it through the same
-        master and reproduces the mix within dither.
+        return, as WAVs from 0:00 (the section, for a section render) into this
+        folder: the processed stems. A mono stem at the centre stays mono (its
+        file holds one side of the pan law, which :func:`master_stems` puts on
+        both); a panned or stereo stem, and the reverb return, are stereo.
+        Their sum is the mix bus before the master; :func:`master_stems` puts
+        it through the same master and reproduces the mix within dither.
+    stems_bit_depth : {16, 24, 32}
+        Sample format of the processed stems (32 = float; 16 and 24 bit are
+        plain rounded PCM, no dither). Default 24.
     cache : StemCache, optional
         For section renders: reuse the processed stems it holds and keep the
         ones computed here (the output does not depend on it). Ignored for
@@ -624,6 +630,8 @@ def render(
     bits = plan.master.bit_depth if bit_depth is None else int(bit_depth)
     if bits not in SUBTYPES:
         raise ValueError(f"bit_depth must be one of {sorted(SUBTYPES)}, got {bits}")
+    if stems_bit_depth not in SUBTYPES:
+        raise ValueError(f"stems_bit_depth must be one of {sorted(SUBTYPES)}, got {stems_bit_depth}")
     sr = int(plan.sample_rate)
     if plan.master.sample_rate != sr:
         raise WorkbenchError(
@@ -650,7 +658,8 @@ def render(
         bus_path = Path(bus_name)
         try:
             with contextlib.ExitStack() as stem_files:
-                taps = (_stem_taps(stem_files, Path(stems_dir), stems, inputs, sr)
+                taps = (_stem_taps(stem_files, Path(stems_dir), stems, inputs, sr, bypass=bypass,
+                                   bits=stems_bit_depth)
                         if stems_dir is not None else None)
                 bus = _mix_to_bus(plan, stems, bus_path, sr=sr, start=start - pre, frames=pre + n_frames,
                                   preroll=pre, bypass=bypass, workers=workers, block_frames=block_frames,
@@ -688,39 +697,68 @@ def _loudness_loss(bus: "_Bus", master: "_Pass") -> float:
 
 @dataclass
 class _Taps:
-    """Open 24-bit writers for the processed stems (one per stem, then the reverb return)."""
+    """Open writers for the processed stems (one per stem, then the reverb return)."""
 
     files: list
     paths: list[Path]
+    #: Per file: True when it holds one channel (a mono stem at the centre).
+    mono: list[bool] | None = None
+
+    def write(self, i: int, block: np.ndarray) -> None:
+        """Write a ``(2, n)`` block to file ``i`` (its left side only when that file is mono)."""
+        part = block[:1] if self.mono is not None and self.mono[i] else block
+        self.files[i].write(np.ascontiguousarray(part.T))
 
 
 #: Name of the processed reverb return among the processed stems.
 REVERB_RETURN_NAME = "Reverb return"
 
 
-def _stem_taps(stack: contextlib.ExitStack, folder: Path, stems, inputs, sr: int) -> _Taps:
+def _stem_taps(stack: contextlib.ExitStack, folder: Path, stems, inputs, sr: int, *,
+               bypass: frozenset = frozenset(), bits: int = 24) -> _Taps:
     from ..export.names import unique_file_names
 
     folder.mkdir(parents=True, exist_ok=True)
     names = unique_file_names([name for name, _, _ in stems] + [REVERB_RETURN_NAME], ".wav")
+    # A mono stem at the centre keeps one channel: both sides of the pan law are
+    # the same float32 factor (cos π/4 == sin π/4 in float32), so nothing is lost.
+    mono = [(stem.channels != 2 or sp.channels == 1) and ("panning" in bypass or sp.pan == 0.0)
+            for _, sp, stem in stems] + [False]
     files, paths = [], []
-    for name in names:
+    for name, one in zip(names, mono):
         tmp = stack.enter_context(atomic_path(folder / name, inputs=inputs))
-        files.append(stack.enter_context(sf.SoundFile(str(tmp), "w", sr, 2, "PCM_24", format="WAV")))
+        files.append(stack.enter_context(sf.SoundFile(str(tmp), "w", sr, 1 if one else 2, SUBTYPES[bits],
+                                                      format="WAV")))
         paths.append(folder / name)
-    return _Taps(files, paths)
+    return _Taps(files, paths, mono)
 
 
 def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_path: str | os.PathLike, *,
-                 master_gain_db: float, limiter_ceiling_db: float, bit_depth: int | None = None,
-                 block_frames: int = MASTER_BLOCK_FRAMES) -> RenderResult:
+                 master_gain_db: float | None = None, limiter_ceiling_db: float | None = None,
+                 bit_depth: int | None = None, block_frames: int = MASTER_BLOCK_FRAMES) -> RenderResult:
     """Sum processed stems and put the sum through the plan's master: glue → gain → limiter → dither.
 
     With the processed stems of a render and that render's ``master_gain_db`` and
     ``limiter_ceiling_db``, this reproduces the render's mix within the 24-bit
     quantisation of the stems (at most one LSB of the output after dither). It
     shows what the processed stems are: the mix, taken apart before the master.
+    A mono file is put on both sides. By default the gain and the ceiling are the
+    ones the render recorded in the plan (``plan.master.rendered_gain_db`` and
+    ``rendered_limiter_ceiling_db``, in ``plan.json``), so the files alone suffice.
+
+    Raises
+    ------
+    WorkbenchError
+        ``no_master_gain`` when neither the arguments nor the plan give the gain and ceiling.
     """
+    if master_gain_db is None:
+        master_gain_db = plan.master.rendered_gain_db
+    if limiter_ceiling_db is None:
+        limiter_ceiling_db = plan.master.rendered_limiter_ceiling_db
+    if master_gain_db is None or limiter_ceiling_db is None:
+        raise WorkbenchError("no_master_gain", "The plan does not record the master gain and limiter ceiling "
+                             "of a render.", "Use the plan.json written by `workbench mix` with the stems, or "
+                             "pass master_gain_db and limiter_ceiling_db.")
     started = time.perf_counter()
     sr = int(plan.sample_rate)
     bits = plan.master.bit_depth if bit_depth is None else int(bit_depth)
@@ -739,7 +777,7 @@ def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_pat
                 for blocks in zip(*readers):
                     mix = np.zeros((2, blocks[0].shape[1]))
                     for b in blocks:                    # plan order, as the mix stage sums
-                        mix += b
+                        mix += b                        # a mono (1, n) block goes to both sides
                     bus = mix.astype(np.float32)
                     bus_file.write((glue.process(bus) if glue is not None else bus).T)
             result = _master_pass(bus_path, tmp_out, sr=sr, preroll=0, frames=frames, gain_db=master_gain_db,
@@ -914,7 +952,7 @@ def _mix_to_bus(plan: MixPlan, stems, bus_path: Path, *, sr: int, start: int, fr
                     if send is not None and sends is not None:
                         sends += send
                     if taps is not None and first < n:
-                        taps.files[i].write(np.ascontiguousarray(dry[:, first:].T))
+                        taps.write(i, dry[:, first:])
                 if finishing is not None:
                     finishing.result()
                     if progress:
