@@ -373,7 +373,7 @@ def test_heavy_limiting_is_reported_with_a_gentler_target(tmp_path):
     assert r.limiter_peak_reduction_db > HEAVY_LIMITING_DB
     assert r.limiter_loudness_loss_lu >= 0.0
     report = res.report_path.read_text()
-    assert f"takes up to {r.limiter_peak_reduction_db:.1f} dB off the loudest peaks" in report
+    assert f"Limiter: takes up to {r.limiter_peak_reduction_db:.1f} dB off the loudest peaks" in report
     assert "--target-lufs" in report and "Warning: reaching -14 LUFS" in report
     gentler = float(report.split("`--target-lufs ")[1].split("`")[0])
     assert gentler < -14.0

@@ -109,7 +109,12 @@ def test_importance_works_across_the_board(tmp_path, stem):
     rel = {lv: p.stems[stem].gain_db - np.mean([x.gain_db for k, x in p.stems.items() if k != stem])
            for lv, p in plans.items()}
     masked = {lv: masking_for_plan(p, a).by_mix_share[a.index(stem)] for lv, p in plans.items()}
-    pan = {lv: abs(p.stems[stem].pan) for lv, p in plans.items()}
+    # the wide pan style spreads every part, so importance shows in every pan; the authored
+    # style pans only clashing parts (then by importance too, tested with no stricter order)
+    wide = {lv: plan_mix(s.with_settings(importance={stem: lv}), a, MixSettings(pan_style="wide")) for lv in LEVELS}
+    pan = {lv: abs(p.stems[stem].pan) for lv, p in wide.items()}
+    authored_pan = {lv: abs(p.stems[stem].pan) for lv, p in plans.items()}
+    assert authored_pan["low"] >= authored_pan["medium"] >= authored_pan["high"]
     send = {lv: p.stems[stem].reverb_send_db for lv, p in plans.items()}
     # louder share, less masked, more central, drier — each strictly, low < medium < high
     assert rel["low"] < rel["medium"] < rel["high"]

@@ -257,9 +257,7 @@ GENTLE_LIMITING_DB = 3.0
 def master_lines(plan: MixPlan, result: "RenderResult") -> list[str]:
     """What the master did: the gain to the loudness target and what the limiter took, in words."""
     gr, lost = result.limiter_peak_reduction_db, result.limiter_loudness_loss_lu
-    lines = [f"Master: {result.master_gain_db:+.1f} dB of gain to reach {plan.master.target_lufs:g} LUFS; the "
-             f"limiter (ceiling {result.limiter_ceiling_db:.2f} dBFS) takes up to {gr:.1f} dB off the loudest "
-             f"peaks and {lost:.1f} LU of loudness."]
+    lines = [f"Limiter: takes up to {gr:.1f} dB off the loudest peaks and {lost:.1f} LU of loudness."]
     if gr > HEAVY_LIMITING_DB:
         gentler = plan.master.target_lufs - (gr - GENTLE_LIMITING_DB)
         lines.append(f"Warning: reaching {plan.master.target_lufs:g} LUFS takes {gr:.1f} dB of limiting on the "

@@ -24,7 +24,9 @@
   **Authored** (the default): the authors of the training corpus kept most
   parts in the centre and panned a part mainly when it had a partner to
   share the image with, so a part is panned only when it clashes with
-  another spread part (masking, :data:`CLASH_MIN`) or is one of a named pair,
+  another spread part (masking, :data:`CLASH_MIN`), is one of a named pair or
+  is set to low importance (background parts move out of the centre); a
+  part set to high importance stays central,
   at the distances the authors used (:class:`AuthoredPan`, fitted on their
   pans: the model file's ``pan``); the rest stays centred, each with its
   reason.
@@ -178,11 +180,14 @@ def plan_pans(
         # the already-placed stem that masks i most (or that i masks most)
         clash = max(placed, key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
         clash_amount = 0.0 if clash is None else masking_share[clash, i] + masking_share[i, clash]
+        if authored is not None and importances[i] == "high":
+            out[names[i]] = (0.0, "pan centre: importance high keeps it central")
+            continue
         if authored is not None:
             partner = max((j for j in spreadable if j != i),
                           key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
             amount = 0.0 if partner is None else masking_share[partner, i] + masking_share[i, partner]
-            if amount < CLASH_MIN:
+            if amount < CLASH_MIN and importances[i] != "low":
                 out[names[i]] = (0.0, "pan centre: no other part fights it for the same range "
                                       f"(largest masking {amount:.0%}); authored mixes keep such parts centred")
                 continue
@@ -205,8 +210,12 @@ def plan_pans(
         centroid = centroid_hz[i]
         bright = f"centroid {centroid:.0f} Hz" if centroid and math.isfinite(centroid) else "spectrum"
         imp = {"high": ", drawn in: importance high", "low": ", pushed out: importance low"}.get(importances[i], "")
-        basis = (f"it clashes with {names[partner]} ({amount:.0%} masking), panned as far as authors pan such "
-                 "parts" if authored is not None else bright)
+        if authored is None:
+            basis = bright
+        elif amount >= CLASH_MIN:
+            basis = f"it clashes with {names[partner]} ({amount:.0%} masking), panned as far as authors pan such parts"
+        else:
+            basis = "a background part, moved out of the centre"
         out[names[i]] = (round(side * dist, 2),
                          f"pan {dist * 100:.0f}% {'left' if side < 0 else 'right'}: {basis}{imp}; {why}")
     return out
