@@ -113,13 +113,15 @@ def cmd_mix(args) -> int:
 
     settings = MixSettings(target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling, bit_depth=args.bit_depth,
                            preview_seconds=args.preview_seconds)
+    importance, category = _pairs(args.importance, "importance"), _pairs(args.category, "category")
     bar = None if args.quiet else _ProgressBar()
-    result = mix_session(args.folder, args.out, settings=settings,
-                         importance=_pairs(args.importance, "importance"),
-                         category=_pairs(args.category, "category"), plan=args.plan, preview=args.preview,
-                         project=args.project, stems=args.stems, progress=bar)
-    if bar:
-        bar.close()
+    try:
+        result = mix_session(args.folder, args.out, settings=settings, importance=importance, category=category,
+                             plan=args.plan, preview=args.preview, project=args.project, stems=args.stems,
+                             progress=bar)
+    finally:
+        if bar:
+            bar.close()
     r = result.render
     warnings = [f for f in result.session.findings if f.severity == "warning"]
     print(f"{'Preview' if args.preview else 'Mix'} written: {result.audio_path}")

@@ -7,19 +7,20 @@ module that owns it.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis import Analysis, analyse
-from .audio_io import atomic_path
 from .errors import WorkbenchError
 from .mixing.plan import MixPlan
 from .mixing.planner import plan_mix
 from .mixing.preview import PreviewSection, choose_section
 from .mixing.settings import MixSettings
+from .outputs import check_output_place, staged
 from .session import Session, load_session
 
 if TYPE_CHECKING:
@@ -90,15 +91,18 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         ``<folder> Project/<folder>.als``) with the stems.
     progress : callable ``(stage, fraction)``, optional
     """
-    from .mixing.render import render
-
     settings = settings or MixSettings()
-    if project not in (None, "dawproject", "als", "all"):
+    if project not in (None, "dawproject", "all", "als"):
         raise WorkbenchError("bad_argument", f"Unknown project format {project!r}.",
                              "Use dawproject, als or all.")
-    out = Path(out_dir)
+    # Refuse a bad output place before the long work.
+    out = check_output_place(out_dir, _stems_folder(source))
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise WorkbenchError("out_not_writable", f"Cannot write into {out}: permission denied.",
+                             "Choose an output folder (-o) you may write to, or change its permissions.")
     session, analysis = prepare(source, importance=importance, category=category, cache_dir=cache_dir,
                                 progress=progress)
+    check_output_place(out, session.folder)
     inputs = tuple(s.path for s in session.stems)
 
     # Decide (or take the user's plan).
@@ -108,31 +112,112 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         the_plan = plan
     else:
         the_plan = MixPlan.from_json(plan)
+    the_plan.check_session(session)
     if progress:
         progress("plan", 1.0)
 
-    # Render: the preview section or the whole song.
+    # Render and write down what was decided and why: staged, then moved into place as one set.
     section = choose_section(analysis, settings.preview_seconds, the_plan.sample_rate) if preview else None
-    audio_path = out / ("preview.wav" if preview else "mix.wav")
-    result = render(the_plan, session, audio_path,
+    with staged(out, inputs=inputs) as stage:
+        result = render_plan(the_plan, session, stage.path / ("preview.wav" if preview else "mix.wav"),
+                             section=section, stems_dir=stage.path / "stems" if stems else None,
+                             progress=progress)
+        the_plan.to_json(stage.path / "plan.json")
+        (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
+        outputs: dict[str, Path] = {"stems": stage.path / "stems"} if stems else {}
+        if project:
+            outputs.update(export_projects(the_plan, session, stage.path, project))
+    result = replace(result, path=stage.final(result.path),
+                     stem_files=tuple(stage.final(p) for p in result.stem_files))
+    return MixResult(session, analysis, the_plan, result, result.path, out / "plan.json", out / "report.md",
+                     section, {k: stage.final(p) for k, p in outputs.items()})
+
+
+#: How far above the plan's ceiling a measured true peak may be (dB): the two
+#: meters' rounding, not a margin the limiter uses.
+TRUE_PEAK_TOLERANCE_DB = 0.1
+
+
+def render_plan(plan: MixPlan, session: Session, audio_path: str | os.PathLike, *,
+                section: PreviewSection | None = None, stems_dir: str | os.PathLike | None = None,
+                progress: Progress | None = None) -> "RenderResult":
+    """Render a plan after checking that it fits the session; refuse a result that is not sane.
+
+    Parameters
+    ----------
+    plan : MixPlan
+    session : Session
+    audio_path : path-like
+        The WAV to write.
+    section : PreviewSection, optional
+        Render only this section (with its pre-roll).
+    stems_dir : path-like, optional
+        Also write the processed stems there.
+    progress : callable ``(stage, fraction)``, optional
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    WorkbenchError
+        From :meth:`MixPlan.check_session` (the plan does not fit the stems) and
+        :func:`check_render` (the output is silent, over the ceiling or of the
+        wrong length).
+    """
+    from .mixing.render import render
+
+    plan.check_session(session)
+    sr = plan.sample_rate
+    frames = section.frames if section else (plan.frames or int(round(session.frames * sr / session.sample_rate)))
+    result = render(plan, session, audio_path,
                     section=(section.start_frame, section.frames) if section else None,
-                    preroll_frames=section.preroll_frames if section else 0,
-                    stems_dir=out / "stems" if stems else None,
+                    preroll_frames=section.preroll_frames if section else 0, stems_dir=stems_dir,
                     progress=(lambda done, total, stage: progress(f"render {stage}", done / max(total, 1)))
                     if progress else None)
+    check_render(result, plan, frames)
+    return result
 
-    # Write down what was decided and why.
-    plan_path = out / "plan.json"
-    _check_not_input(plan_path, inputs)
-    the_plan.to_json(plan_path)
-    report_path = out / "report.md"
-    _check_not_input(report_path, inputs)
-    with atomic_path(report_path, inputs=inputs) as tmp:
-        tmp.write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
-    outputs: dict[str, Path] = {"stems": out / "stems"} if stems else {}
-    if project:
-        outputs.update(export_projects(the_plan, session, out, project))
-    return MixResult(session, analysis, the_plan, result, audio_path, plan_path, report_path, section, outputs)
+
+def check_render(result: "RenderResult", plan: MixPlan, frames: int) -> None:
+    """Refuse a rendered file that is not a sane mix: silent, over the ceiling, or of the wrong length.
+
+    Raises
+    ------
+    WorkbenchError
+        ``silent_mix``, ``ceiling_exceeded`` or ``wrong_length``.
+    """
+    import soundfile as sf
+
+    written = sf.info(str(result.path)).frames
+    if result.frames != frames or written != frames:
+        raise WorkbenchError(
+            "wrong_length", f"The rendered mix holds {written} frames where {frames} were expected "
+            f"({frames / plan.sample_rate:.2f} s at {plan.sample_rate} Hz).",
+            "Check the plan's frames and sample_rate (0 frames means the stems' length), and report this if "
+            "the plan is one `workbench mix` wrote.")
+    if not math.isfinite(result.integrated_lufs):
+        raise WorkbenchError(
+            "silent_mix", "The mix is silent: no loudness could be measured (every unmuted stem is silent in "
+            "this stretch, or turned down to nothing).",
+            "Check the stems with `workbench check`, and the plan's gain_db and mute fields.")
+    ceiling = plan.master.ceiling_dbtp
+    if not math.isfinite(result.true_peak_dbtp) or result.true_peak_dbtp > ceiling + TRUE_PEAK_TOLERANCE_DB:
+        raise WorkbenchError(
+            "ceiling_exceeded", f"The mix peaks at {result.true_peak_dbtp:.2f} dBTP, above the plan's "
+            f"{ceiling:g} dBTP ceiling.",
+            "Lower the stems' gains or the loudness target in the plan and render again.")
+
+
+def _stems_folder(source) -> Path | None:
+    """The folder a mix source reads its stems from, when known before loading."""
+    if isinstance(source, Session):
+        return Path(source.folder)
+    if isinstance(source, (str, os.PathLike)) and not isinstance(source, bytes):
+        p = Path(source)
+        return p.parent if p.is_file() else p
+    return None
 
 
 def export_projects(plan: MixPlan, session: Session, out_dir: Path, which: str = "all") -> dict[str, Path]:
@@ -147,12 +232,6 @@ def export_projects(plan: MixPlan, session: Session, out_dir: Path, which: str =
     if which in ("als", "all"):
         out["als"] = export.ableton(plan, session, Path(out_dir) / f"{title} Project" / f"{title}.als")
     return out
-
-
-def _check_not_input(path: Path, inputs: tuple[Path, ...]) -> None:
-    if any(Path(path).resolve() == Path(p).resolve() for p in inputs):
-        raise WorkbenchError("overwrite_input", f"Refusing to write {path}: it is one of your input files.",
-                             "Choose an output folder that is not the stems folder.")
 
 
 def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section: PreviewSection | None) -> str:
