@@ -655,7 +655,7 @@ def run_batch(sessions: list[str], out_dir: str, *, scheduler: str | None = None
 
     ordered = [results[s] for s in sessions]
     write_summary(out_root, ordered, seconds=time.perf_counter() - started,
-                  scheduler=scheduler or f"local cluster, {workers or 2} worker(s)")
+                  scheduler=scheduler or f"local cluster, {workers or _local_workers()} worker(s)")
     return ordered
 
 
@@ -702,6 +702,13 @@ def _collect(future, session: str) -> dict:
             "true_peak_dbtp": None, "seconds": 0.0, "warnings": 0, "outputs": {}}
 
 
+def _local_workers() -> int:
+    """Worker processes of a local cluster: one per core this process may use."""
+    from .workers import machine_workers
+
+    return machine_workers()
+
+
 @contextmanager
 def _client(scheduler: str | None, workers: int | None):
     """A Dask client: on a local cluster started for this batch, or on ``scheduler``."""
@@ -712,7 +719,7 @@ def _client(scheduler: str | None, workers: int | None):
         # otherwise take port 8787: a random loopback port instead. Logs silenced: at
         # shutdown a worker's last heartbeat logs an ERROR that means nothing here, and
         # what failed is in the summaries.
-        with LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+        with LocalCluster(n_workers=workers or _local_workers(), threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=logging.CRITICAL,
                           scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"}) as cluster, \
                 Client(cluster) as client:

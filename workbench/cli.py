@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler (tcp://HOST:8786); default: a local cluster")
     b.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes of the local cluster (default 2)")
+                   help="worker processes of the local cluster (default: one per CPU core)")
     b.add_argument("--settings", metavar="settings.json",
                    help="mix settings for every session, e.g. {\"target_lufs\": -14}; "
                         "a session's own workbench.json overrides them")
