@@ -16,6 +16,7 @@ becomes an ``unreadable`` finding for that stem.
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -252,6 +253,15 @@ def _header_checks(stem) -> list[Finding]:
                         f"{name} is {what}, not a WAV (judged by its content, not its name).",
                         "Export the stem from your DAW as WAV (16-bit, 44.1 kHz); converting an "
                         "MP3 or other compressed file to WAV does not bring back the lost quality.")]
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        shown = os.fsencode(name).decode("utf-8", "replace")
+        return [Finding(name, "error", "bad_file_name", shown,
+                        f"The file name {shown!r} is not valid UTF-8 (it was written in another system's "
+                        "encoding), so the audio libraries cannot open the file; the audio itself may be fine.",
+                        "Rename the file using plain letters, digits and spaces (or convert the names with "
+                        "`convmv -f latin1 -t utf8 --notest FILE`), then check again.")]
     try:
         info = sf.info(str(path))
     except Exception as exc:

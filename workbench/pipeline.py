@@ -46,10 +46,11 @@ class MixResult:
 
 def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str] | None = None,
             category: Mapping[str, str] | None = None, cache_dir=None,
-            progress: Progress | None = None) -> tuple[Session, Analysis]:
+            progress: Progress | None = None, for_mix: bool = False) -> tuple[Session, Analysis]:
     """Load and check the stems (unless given a Session), apply the user's choices, analyse.
 
-    Raises ``WorkbenchError`` (``cannot_mix``) listing the errors when any stem has one.
+    Raises ``WorkbenchError`` (``cannot_mix``) listing the errors when any stem has one, and,
+    ``for_mix``, ``nothing_to_mix`` when the mix could only be silence (:func:`check_something_to_mix`).
     """
     session = source if isinstance(source, Session) else load_session(source)
     session = session.with_settings(importance=dict(importance or {}), category=dict(category or {}))
@@ -57,10 +58,36 @@ def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str
         listed = "\n".join(f"  ✗ {f.stem or 'session'}: {f.message} Fix: {f.fix}" for f in session.errors)
         raise WorkbenchError("cannot_mix", f"The session in {session.folder} cannot be mixed:\n{listed}",
                              "Fix these and run again (`workbench check` lists every finding).")
+    if for_mix:
+        check_something_to_mix(session)
     analysis = analyse(session, cache_dir=cache_dir,
                        progress=(lambda done, total, name: progress("analyse", done / max(total, 1)))
                        if progress else None)
     return session, analysis
+
+
+#: Shortest session that can be mixed (s): one BS.1770 gating block, the least
+#: audio the master can measure a loudness on (ITU-R BS.1770-4 §2.8: 400 ms blocks).
+MIN_SESSION_SECONDS = 0.4
+
+
+def check_something_to_mix(session: Session) -> None:
+    """Refuse a session whose mix could only be silence: too short to measure, or every stem silent.
+
+    Raises
+    ------
+    WorkbenchError
+        ``nothing_to_mix``, with the reason.
+    """
+    if session.duration_s < MIN_SESSION_SECONDS:
+        raise WorkbenchError(
+            "nothing_to_mix", f"The stems in {session.folder} run only {session.duration_s * 1000:.0f} ms: "
+            f"too short for a mix (its loudness is measured on {MIN_SESSION_SECONDS * 1000:.0f} ms blocks).",
+            "Export the whole song's stems, each from 0:00 to the end of the song.")
+    silent = {f.stem for f in session.findings if f.code == "silent"}
+    if all(s.file in silent for s in session.mixable_stems):
+        raise WorkbenchError("nothing_to_mix", f"Every stem in {session.folder} is silent: the mix would be silence.",
+                             "Check that the right tracks were exported (`workbench check` shows each stem's level).")
 
 
 def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike, *,
@@ -101,7 +128,7 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         raise WorkbenchError("out_not_writable", f"Cannot write into {out}: permission denied.",
                              "Choose an output folder (-o) you may write to, or change its permissions.")
     session, analysis = prepare(source, importance=importance, category=category, cache_dir=cache_dir,
-                                progress=progress)
+                                progress=progress, for_mix=True)
     check_output_place(out, session.folder)
     inputs = tuple(s.path for s in session.stems)
 
