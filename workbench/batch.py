@@ -79,6 +79,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .audio_io import atomic_path
 from .errors import WorkbenchError
@@ -152,7 +153,7 @@ def mix_one(session_dir: str, out_dir: str, settings: dict | None = None, *,
     out_root = Path(os.path.abspath(out_dir))
     name = session_name(session_path)
     final = out_root / name
-    summary = {"session": name, "path": str(session_path), "status": "failed", "reason": "", "code": "",
+    summary: dict[str, Any] = {"session": name, "path": str(session_path), "status": "failed", "reason": "", "code": "",
                "lufs": None, "true_peak_dbtp": None, "seconds": 0.0, "warnings": 0, "outputs": {}}
     try:
         summary.update(_mix_or_skip(session_path, out_root, final, settings or {}, run_id))
@@ -373,11 +374,11 @@ def read_session_file(session_dir: str | os.PathLike) -> dict:
         keys or values of the wrong kind.
     """
     path = Path(session_dir) / SESSION_FILE
-    choices = {key: {} for key in SESSION_FILE_KEYS}
+    choices: dict[str, dict] = {key: {} for key in SESSION_FILE_KEYS}
     if not path.is_file():
         return choices
-    fix = (f'Write it as {{"categories": {{"Kick": "kick"}}, "importance": {{"Lead Vocal": "high"}}, '
-           f'"settings": {{"target_lufs": -14}}}} (every key optional).')
+    fix = ('Write it as {"categories": {"Kick": "kick"}, "importance": {"Lead Vocal": "high"}, '
+           '"settings": {"target_lufs": -14}} (every key optional).')
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -299,7 +299,7 @@ def _header_checks(stem) -> list[Finding]:
             f"{name} is at {info.samplerate / 1000:g} kHz"
             + (", below CD quality; high frequencies above "
                f"{info.samplerate / 2000:g} kHz are missing." if low else
-               f"; the mix is made at 44.1 kHz, so it will be resampled."),
+               "; the mix is made at 44.1 kHz, so it will be resampled."),
             "Export at 44.1 kHz, the rate of the finished mix."))
     bits = stem.bit_depth
     if info.subtype in ("FLOAT", "DOUBLE"):

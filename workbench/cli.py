@@ -149,6 +149,7 @@ def cmd_batch(args) -> int:
         bar = tqdm(total=len(sessions), unit="session", file=sys.stderr, leave=False)
 
     def progress(done: int, total: int, summary: dict) -> None:
+        assert bar is not None
         bar.set_postfix_str(f"{summary['session']}: {summary['status']}", refresh=False)
         bar.update(1)
 
@@ -174,7 +175,7 @@ class _ProgressBar:
         tqdm.monitor_interval = 0
         self.bar = tqdm(total=100, unit="%", file=sys.stderr, leave=False,
                         bar_format="{desc:<16} {bar} {percentage:3.0f}%")
-        self.stage = None
+        self.stage: str | None = None
 
     def __call__(self, stage: str, fraction: float) -> None:
         if stage != self.stage:

@@ -196,7 +196,7 @@ def sweep(out_dir: str | os.PathLike) -> list[Path]:
     into the same folder at the same time).
     """
     out = Path(out_dir)
-    handled = []
+    handled: list[Path] = []
     try:
         entries = list(out.iterdir())
     except OSError:

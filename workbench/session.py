@@ -87,14 +87,14 @@ class Session:
     @property
     def sample_rate(self) -> int:
         """The session's working rate: the most common rate among readable stems."""
-        rates = Counter(s.sample_rate for s in self.stems if s.readable)
-        return rates.most_common(1)[0][0] if rates else 44100
+        rates = Counter(s.sample_rate for s in self.stems if s.readable and s.sample_rate)
+        return int(rates.most_common(1)[0][0] or 44100) if rates else 44100
 
     @property
     def frames(self) -> int:
         """Length of the session in frames at :attr:`sample_rate` (the longest stem)."""
         sr = self.sample_rate
-        return max((round(s.frames * sr / s.sample_rate) for s in self.mixable_stems), default=0)
+        return max((round((s.frames or 0) * sr / (s.sample_rate or sr)) for s in self.mixable_stems), default=0)
 
     @property
     def duration_s(self) -> float:

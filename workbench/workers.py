@@ -36,7 +36,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 
-
 def machine_workers(limit: int | None = None) -> int:
     """The CPU cores this process may run on (its affinity set where known), at least 1, at most ``limit``."""
     try:

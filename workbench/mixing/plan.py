@@ -575,7 +575,7 @@ class MixPlan:
         version = d.get("version", PLAN_VERSION)
         if version != PLAN_VERSION or isinstance(version, bool):
             raise PlanError("version", version, f"{PLAN_VERSION} (this workbench reads plans of version "
-                            f"{PLAN_VERSION})", f"Write the plan again with this workbench's `workbench mix`.")
+                            f"{PLAN_VERSION})", "Write the plan again with this workbench's `workbench mix`.")
         _mapping("stems", d.get("stems"))
         stems = {}
         for name, s in d["stems"].items():
