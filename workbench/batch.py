@@ -631,6 +631,11 @@ def run_batch(sessions: list[str], out_dir: str, *, scheduler: str | None = None
                              "Start as many `dask worker` processes as you want on the cluster instead.")
     settings = dict(settings or {})
     make_settings(settings)
+    try:
+        import distributed  # noqa: F401  (the `batch` extra)
+    except ImportError:
+        raise WorkbenchError("missing_extra", "Batch mixing needs Dask distributed, which is not installed.",
+                             "Install the batch extra: pip install 'mixing-workbench[batch]'.") from None
     out_root = Path(os.path.abspath(out_dir))
     names = _check_batch(sessions, out_root)
     out_root.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ DC_OFFSET_LEVEL = 0.01
 
 #: Heavy limiting on a stem (guide: "avoid heavy limiting or mastering-style
 #: processing on individual stems"). All three must hold over the active part:
-#: a low crest factor (peak to RMS; unprocessed instruments measure 10–20 dB,
+#: a low crest factor (peak to RMS; unprocessed instruments measure 12–20 dB,
 #: limited masters 6–9 dB — Katz, *Mastering Audio*, 3rd ed., ch. 5 and the
 #: crest-factor figures of Vickers 2010, "The loudness war", AES 129),
 #: a flat level (short-term level spread, p90 − p10 of 3 s windows, below 3 dB;

@@ -21,11 +21,14 @@ class MixSettings:
     Parameters
     ----------
     target_lufs : float
-        Integrated loudness of the finished mix (ITU-R BS.1770-4). −14 LUFS is the
-        playback reference of the large streaming services (AES TD1008, 2021).
+        Integrated loudness of the finished mix (ITU-R BS.1770-4). −14 LUFS is our
+        engineering choice: the level the large streaming services normalise music
+        to on playback, so the mix is neither turned down nor up there. (AES TD1008,
+        2021, recommends −16 LUFS for track-normalised streaming delivery.)
     ceiling_dbtp : float
-        True-peak ceiling of the mix. −1 dBTP leaves room for lossy encoding
-        (EBU R128 s1 / AES TD1008 recommend ≤ −1 dBTP).
+        True-peak ceiling of the mix. −1 dBTP leaves room for lossy encoding:
+        the maximum permitted true-peak level of EBU R 128 (2020), also
+        recommended by AES TD1008 (2021).
     bit_depth : int
         16 (dithered, the delivery spec of DESIGN §6) or 24.
     sample_rate : int
