@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dashboard,batch]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -24,6 +24,8 @@ demo: $(STAMP)
 	@echo "the DAW projects and the processed stems (out/demo/stems/) beside them."
 
 test: $(STAMP)
+	$(BIN)/ruff check workbench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 sample-stems: $(STAMP)

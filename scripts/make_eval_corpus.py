@@ -146,7 +146,8 @@ HOTTEST_PEAK_DBFS = -1.0
 #: The range of the random per-file offsets (dB), as the brief of issue 8 sets it.
 OFFSET_RANGE_DB = (-12.0, 0.0)
 #: Loudness of the musician's reference mix (LUFS, ITU-R BS.1770-4): the
-#: workbench's default target (AES TD1008 streaming playback reference).
+#: workbench's default target (our engineering choice: the level the large
+#: streaming services normalise music to on playback).
 REFERENCE_MIX_LUFS = -14.0
 FADE_S = 0.30
 #: Mono stems: a FluidR3 stereo render whose channels correlate less than this

@@ -51,7 +51,8 @@ def test_missing_folder_is_a_message_not_a_traceback(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Traceback" not in err
-    assert main(["mix", str(tmp_path), "-o", str(tmp_path / "o")]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["mix", str(tmp_path / "empty"), "-o", str(tmp_path / "o")]) == 2
     assert "No audio files" in capsys.readouterr().err
 
 

@@ -79,6 +79,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .audio_io import atomic_path
 from .errors import WorkbenchError
@@ -152,7 +153,7 @@ def mix_one(session_dir: str, out_dir: str, settings: dict | None = None, *,
     out_root = Path(os.path.abspath(out_dir))
     name = session_name(session_path)
     final = out_root / name
-    summary = {"session": name, "path": str(session_path), "status": "failed", "reason": "", "code": "",
+    summary: dict[str, Any] = {"session": name, "path": str(session_path), "status": "failed", "reason": "", "code": "",
                "lufs": None, "true_peak_dbtp": None, "seconds": 0.0, "warnings": 0, "outputs": {}}
     try:
         summary.update(_mix_or_skip(session_path, out_root, final, settings or {}, run_id))
@@ -373,11 +374,11 @@ def read_session_file(session_dir: str | os.PathLike) -> dict:
         keys or values of the wrong kind.
     """
     path = Path(session_dir) / SESSION_FILE
-    choices = {key: {} for key in SESSION_FILE_KEYS}
+    choices: dict[str, dict] = {key: {} for key in SESSION_FILE_KEYS}
     if not path.is_file():
         return choices
-    fix = (f'Write it as {{"categories": {{"Kick": "kick"}}, "importance": {{"Lead Vocal": "high"}}, '
-           f'"settings": {{"target_lufs": -14}}}} (every key optional).')
+    fix = ('Write it as {"categories": {"Kick": "kick"}, "importance": {"Lead Vocal": "high"}, '
+           '"settings": {"target_lufs": -14}} (every key optional).')
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -630,6 +631,11 @@ def run_batch(sessions: list[str], out_dir: str, *, scheduler: str | None = None
                              "Start as many `dask worker` processes as you want on the cluster instead.")
     settings = dict(settings or {})
     make_settings(settings)
+    try:
+        import distributed  # noqa: F401  (the `batch` extra)
+    except ImportError:
+        raise WorkbenchError("missing_extra", "Batch mixing needs Dask distributed, which is not installed.",
+                             "Install the batch extra: pip install 'mixing-workbench[batch]'.") from None
     out_root = Path(os.path.abspath(out_dir))
     names = _check_batch(sessions, out_root)
     out_root.mkdir(parents=True, exist_ok=True)
@@ -655,7 +661,7 @@ def run_batch(sessions: list[str], out_dir: str, *, scheduler: str | None = None
 
     ordered = [results[s] for s in sessions]
     write_summary(out_root, ordered, seconds=time.perf_counter() - started,
-                  scheduler=scheduler or f"local cluster, {workers or 2} worker(s)")
+                  scheduler=scheduler or f"local cluster, {workers or _local_workers()} worker(s)")
     return ordered
 
 
@@ -702,6 +708,13 @@ def _collect(future, session: str) -> dict:
             "true_peak_dbtp": None, "seconds": 0.0, "warnings": 0, "outputs": {}}
 
 
+def _local_workers() -> int:
+    """Worker processes of a local cluster: one per core this process may use."""
+    from .workers import machine_workers
+
+    return machine_workers()
+
+
 @contextmanager
 def _client(scheduler: str | None, workers: int | None):
     """A Dask client: on a local cluster started for this batch, or on ``scheduler``."""
@@ -712,7 +725,7 @@ def _client(scheduler: str | None, workers: int | None):
         # otherwise take port 8787: a random loopback port instead. Logs silenced: at
         # shutdown a worker's last heartbeat logs an ERROR that means nothing here, and
         # what failed is in the summaries.
-        with LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+        with LocalCluster(n_workers=workers or _local_workers(), threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=logging.CRITICAL,
                           scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"}) as cluster, \
                 Client(cluster) as client:

@@ -16,6 +16,7 @@ becomes an ``unreadable`` finding for that stem.
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,7 +63,7 @@ DC_OFFSET_LEVEL = 0.01
 
 #: Heavy limiting on a stem (guide: "avoid heavy limiting or mastering-style
 #: processing on individual stems"). All three must hold over the active part:
-#: a low crest factor (peak to RMS; unprocessed instruments measure 10–20 dB,
+#: a low crest factor (peak to RMS; unprocessed instruments measure 12–20 dB,
 #: limited masters 6–9 dB — Katz, *Mastering Audio*, 3rd ed., ch. 5 and the
 #: crest-factor figures of Vickers 2010, "The loudness war", AES 129),
 #: a flat level (short-term level spread, p90 − p10 of 3 s windows, below 3 dB;
@@ -253,6 +254,15 @@ def _header_checks(stem) -> list[Finding]:
                         "Export the stem from your DAW as WAV (16-bit, 44.1 kHz); converting an "
                         "MP3 or other compressed file to WAV does not bring back the lost quality.")]
     try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        shown = os.fsencode(name).decode("utf-8", "replace")
+        return [Finding(name, "error", "bad_file_name", shown,
+                        f"The file name {shown!r} is not valid UTF-8 (it was written in another system's "
+                        "encoding), so the audio libraries cannot open the file; the audio itself may be fine.",
+                        "Rename the file using plain letters, digits and spaces (or convert the names with "
+                        "`convmv -f latin1 -t utf8 --notest FILE`), then check again.")]
+    try:
         info = sf.info(str(path))
     except Exception as exc:
         return [Finding(name, "error", "unreadable", sniffed,
@@ -289,7 +299,7 @@ def _header_checks(stem) -> list[Finding]:
             f"{name} is at {info.samplerate / 1000:g} kHz"
             + (", below CD quality; high frequencies above "
                f"{info.samplerate / 2000:g} kHz are missing." if low else
-               f"; the mix is made at 44.1 kHz, so it will be resampled."),
+               "; the mix is made at 44.1 kHz, so it will be resampled."),
             "Export at 44.1 kHz, the rate of the finished mix."))
     bits = stem.bit_depth
     if info.subtype in ("FLOAT", "DOUBLE"):

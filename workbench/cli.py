@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler (tcp://HOST:8786); default: a local cluster")
     b.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes of the local cluster (default 2)")
+                   help="worker processes of the local cluster (default: one per CPU core)")
     b.add_argument("--settings", metavar="settings.json",
                    help="mix settings for every session, e.g. {\"target_lufs\": -14}; "
                         "a session's own workbench.json overrides them")
@@ -119,14 +119,15 @@ def cmd_mix(args) -> int:
 
     settings = MixSettings(target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling, bit_depth=args.bit_depth,
                            preview_seconds=args.preview_seconds, pan_style=args.pan_style)
+    importance, category = _pairs(args.importance, "importance"), _pairs(args.category, "category")
     bar = None if args.quiet else _ProgressBar()
-    result = mix_session(args.folder, args.out, settings=settings,
-                         importance=_pairs(args.importance, "importance"),
-                         category=_pairs(args.category, "category"), plan=args.plan, preview=args.preview,
-                         project=args.project, stems=args.stems, progress=bar, bpm=args.bpm,
-                         stems_bit_depth=args.stems_bit_depth)
-    if bar:
-        bar.close()
+    try:
+        result = mix_session(args.folder, args.out, settings=settings, importance=importance, category=category,
+                             plan=args.plan, preview=args.preview, project=args.project, stems=args.stems,
+                             progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth)
+    finally:
+        if bar:
+            bar.close()
     r = result.render
     warnings = [f for f in result.session.findings if f.severity == "warning"]
     print(f"{'Preview' if args.preview else 'Mix'} written: {result.audio_path}")
@@ -166,6 +167,7 @@ def cmd_batch(args) -> int:
         bar = tqdm(total=len(sessions), unit="session", file=sys.stderr, leave=False)
 
     def progress(done: int, total: int, summary: dict) -> None:
+        assert bar is not None
         bar.set_postfix_str(f"{summary['session']}: {summary['status']}", refresh=False)
         bar.update(1)
 
@@ -191,7 +193,7 @@ class _ProgressBar:
         tqdm.monitor_interval = 0
         self.bar = tqdm(total=100, unit="%", file=sys.stderr, leave=False,
                         bar_format="{desc:<16} {bar} {percentage:3.0f}%")
-        self.stage = None
+        self.stage: str | None = None
 
     def __call__(self, stage: str, fraction: float) -> None:
         if stage != self.stage:

@@ -140,9 +140,11 @@ def loudness_compliance(audio: np.ndarray, sample_rate: int, *, target_lufs: flo
     """Integrated loudness error, true peak against the ceiling, clipped samples.
 
     Sources: integrated loudness and true peak per ITU-R BS.1770-4 (2015; true
-    peak by 4× oversampling, Annex 2) via libebur128; the −14 LUFS / −1 dBTP
-    defaults are the streaming delivery recommendation of AES TD1008 (2021)
-    that the workbench's master follows; EBU R128 (2020) allows ±0.5 LU around
+    peak by 4× oversampling, Annex 2) via libebur128. The −14 LUFS default is
+    the workbench master's engineering choice (the level the large streaming
+    services normalise music to on playback; AES TD1008, 2021, recommends
+    −16 LUFS for track-normalised streaming); the −1 dBTP ceiling is EBU R 128's
+    maximum true-peak level, also in AES TD1008. EBU R 128 (2020) allows ±0.5 LU around
     a programme's target in file-based delivery, a useful yardstick for
     ``lufs_error_lu``.
 
@@ -255,8 +257,10 @@ def channel_masking_share(shares: Sequence[Sequence[float]] | np.ndarray,
     This treats each channel as heard on its own, so panning two parts apart
     removes their mutual masking entirely. On headphones that is close; on
     loudspeakers each ear hears both speakers and the release from masking
-    is smaller (binaural unmasking is partial: see Wakefield & Dewey 2015,
-    AES 139th Conv., for listeners' preference for panning over EQ). Read it
+    is smaller (binaural unmasking is partial). Wakefield & Dewey (2015, AES
+    138th Conv., Warsaw) compared panning with mirrored EQ and spectrum sharing
+    for reducing masking between two parts: their subjects preferred the tools
+    that panned both tracks. Read it
     as an upper bound of what panning buys. Our own definition.
     """
     s = np.asarray(shares, dtype=np.float64)

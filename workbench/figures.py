@@ -27,11 +27,12 @@ Presentation only: nothing here decides anything about a mix (DESIGN §2).
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -274,7 +275,8 @@ def masking_heatmap(masking: MaskingResult, *, value: str = "share", title: str 
         spine.set_visible(False)
     ax.set_ylabel("masker (covers…)", fontsize=11)
     ax.set_xlabel("target (…is covered)", fontsize=11)
-    fig.colorbar(im, ax=ax, shrink=0.8, label=cbar_label, extend="max" if shown[off].max(initial=0) > vmax else "neither")
+    extend = "max" if shown[off].max(initial=0) > vmax else "neither"
+    fig.colorbar(im, ax=ax, shrink=0.8, label=cbar_label, extend=extend)
     _titles(fig, ax, title or default_title, subtitle)
     return fig
 
@@ -658,7 +660,7 @@ def _colour_range(kwargs: dict) -> tuple[float, float]:
     return (kwargs.get("vmin_dbfs", SPECTROGRAM_RANGE_DBFS[0]), kwargs.get("vmax_dbfs", SPECTROGRAM_RANGE_DBFS[1]))
 
 
-def _rechunk(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+def _rechunk(blocks: Iterable[np.ndarray], size: int) -> Generator[np.ndarray, None, None]:
     """Blocks of exactly ``size`` frames (the last may be shorter), whatever came in."""
     pending: list[np.ndarray] = []
     have = 0
@@ -1025,10 +1027,10 @@ def save_analysis_figures(analysis: "Analysis", outdir: str | os.PathLike, *,
     ]
     for masker, target in strongest_pairs(analysis.masking, TOP_PAIRS):
         name = f"masking_{safe[masker]}_on_{safe[target]}.png"
-        jobs.append((name, lambda m=masker, t=target: masking_over_time(analysis, m, t)))
-    inputs = tuple(Path(p) for p in inputs)
+        jobs.append((name, functools.partial(masking_over_time, analysis, masker, target)))
+    input_paths = tuple(Path(p) for p in inputs)
     # Check every destination before writing anything.
-    writers = [(outdir / name, audio_io.atomic_path(outdir / name, inputs=inputs), build)
+    writers = [(outdir / name, audio_io.atomic_path(outdir / name, inputs=input_paths), build)
                for name, build in jobs]
     written = []
     for dest, writer, build in writers:

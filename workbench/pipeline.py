@@ -8,21 +8,21 @@ module that owns it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis import Analysis, analyse
-from .audio_io import atomic_path
 from .errors import WorkbenchError
 from .mixing.plan import MixPlan
 from .mixing.planner import plan_mix
 from .mixing.preview import PreviewSection, choose_section
 from .mixing.settings import MixSettings
+from .outputs import check_output_place, staged
 from .session import Session, load_session
 
 if TYPE_CHECKING:
@@ -48,10 +48,11 @@ class MixResult:
 
 def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str] | None = None,
             category: Mapping[str, str] | None = None, cache_dir=None,
-            progress: Progress | None = None) -> tuple[Session, Analysis]:
+            progress: Progress | None = None, for_mix: bool = False) -> tuple[Session, Analysis]:
     """Load and check the stems (unless given a Session), apply the user's choices, analyse.
 
-    Raises ``WorkbenchError`` (``cannot_mix``) listing the errors when any stem has one.
+    Raises ``WorkbenchError`` (``cannot_mix``) listing the errors when any stem has one, and,
+    ``for_mix``, ``nothing_to_mix`` when the mix could only be silence (:func:`check_something_to_mix`).
     """
     session = source if isinstance(source, Session) else load_session(source)
     session = session.with_settings(importance=dict(importance or {}), category=dict(category or {}))
@@ -59,10 +60,36 @@ def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str
         listed = "\n".join(f"  ✗ {f.stem or 'session'}: {f.message} Fix: {f.fix}" for f in session.errors)
         raise WorkbenchError("cannot_mix", f"The session in {session.folder} cannot be mixed:\n{listed}",
                              "Fix these and run again (`workbench check` lists every finding).")
+    if for_mix:
+        check_something_to_mix(session)
     analysis = analyse(session, cache_dir=cache_dir,
                        progress=(lambda done, total, name: progress("analyse", done / max(total, 1)))
                        if progress else None)
     return session, analysis
+
+
+#: Shortest session that can be mixed (s): one BS.1770 gating block, the least
+#: audio the master can measure a loudness on (ITU-R BS.1770-4 §2.8: 400 ms blocks).
+MIN_SESSION_SECONDS = 0.4
+
+
+def check_something_to_mix(session: Session) -> None:
+    """Refuse a session whose mix could only be silence: too short to measure, or every stem silent.
+
+    Raises
+    ------
+    WorkbenchError
+        ``nothing_to_mix``, with the reason.
+    """
+    if session.duration_s < MIN_SESSION_SECONDS:
+        raise WorkbenchError(
+            "nothing_to_mix", f"The stems in {session.folder} run only {session.duration_s * 1000:.0f} ms: "
+            f"too short for a mix (its loudness is measured on {MIN_SESSION_SECONDS * 1000:.0f} ms blocks).",
+            "Export the whole song's stems, each from 0:00 to the end of the song.")
+    silent = {f.stem for f in session.findings if f.code == "silent"}
+    if all(s.file in silent for s in session.mixable_stems):
+        raise WorkbenchError("nothing_to_mix", f"Every stem in {session.folder} is silent: the mix would be silence.",
+                             "Check that the right tracks were exported (`workbench check` shows each stem's level).")
 
 
 def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike, *,
@@ -108,15 +135,18 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     ``master.rendered_limiter_ceiling_db``), and, when a project is exported or
     ``bpm`` is given, the tempo grid (``grid``).
     """
-    from .mixing.render import render
-
     settings = settings or MixSettings()
-    if project not in (None, "dawproject", "als", "all"):
+    if project not in (None, "dawproject", "all", "als"):
         raise WorkbenchError("bad_argument", f"Unknown project format {project!r}.",
                              "Use dawproject, als or all.")
-    out = Path(out_dir)
+    # Refuse a bad output place before the long work.
+    out = check_output_place(out_dir, _stems_folder(source))
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise WorkbenchError("out_not_writable", f"Cannot write into {out}: permission denied.",
+                             "Choose an output folder (-o) you may write to, or change its permissions.")
     session, analysis = prepare(source, importance=importance, category=category, cache_dir=cache_dir,
-                                progress=progress)
+                                progress=progress, for_mix=True)
+    check_output_place(out, session.folder)
     inputs = tuple(s.path for s in session.stems)
 
     # Decide (or take the user's plan).
@@ -126,25 +156,20 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         the_plan = plan
     else:
         the_plan = MixPlan.from_json(plan)
+    the_plan.check_session(session)
     if progress:
         progress("plan", 1.0)
 
-    # Render: the preview section or the whole song.
+    # Render and write down what was decided and why: staged, then moved into place as one set.
     section = choose_section(analysis, settings.preview_seconds, the_plan.sample_rate) if preview else None
-    audio_path = out / ("preview.wav" if preview else "mix.wav")
-    # A project of the whole song carries the rendered reverb return: render the
-    # processed stems (into a temporary folder unless the user asked for them).
-    scratch = None
-    if project and not preview and not stems:
-        out.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".stems-", dir=out))
-    try:
-        result = render(the_plan, session, audio_path,
-                        section=(section.start_frame, section.frames) if section else None,
-                        preroll_frames=section.preroll_frames if section else 0,
-                        stems_dir=out / "stems" if stems else scratch, stems_bit_depth=stems_bit_depth,
-                        progress=(lambda done, total, stage: progress(f"render {stage}", done / max(total, 1)))
-                        if progress else None)
+    audio_name = "preview.wav" if preview else "mix.wav"
+    with staged(out, inputs=inputs) as stage:
+        # A project of the whole song carries the rendered reverb return: render the
+        # processed stems (into a scratch folder of the stage unless the user asked for them).
+        scratch = stage.path / ".scratch-stems" if project and not preview and not stems else None
+        result = render_plan(the_plan, session, stage.path / audio_name, section=section,
+                             stems_dir=stage.path / "stems" if stems else scratch,
+                             stems_bit_depth=stems_bit_depth, progress=progress)
         if section is None:
             # What the master did, so that the projects and processed stems can do the same.
             # (A new plan object: the caller's plan is left as it was given.)
@@ -156,28 +181,113 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
 
             if progress:
                 progress("tempo", 0.0)
-            the_plan = dataclasses.replace(the_plan, grid=estimate_grid_file(audio_path, bpm=bpm))
+            the_plan = dataclasses.replace(the_plan, grid=estimate_grid_file(stage.path / audio_name, bpm=bpm))
             if progress:
                 progress("tempo", 1.0)
         reverb_return = (result.stem_files[-1] if result.stem_files and section is None
                          and any(s.reverb_send_db is not None and not s.mute for s in the_plan.stems.values())
                          else None)
-        outputs: dict[str, Path] = {"stems": out / "stems"} if stems else {}
+        outputs: dict[str, Path] = {"stems": stage.path / "stems"} if stems else {}
         if project:
-            outputs.update(export_projects(the_plan, session, out, project, reverb_return=reverb_return))
-    finally:
+            outputs.update(export_projects(the_plan, session, stage.path, project, reverb_return=reverb_return))
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+        the_plan.to_json(stage.path / "plan.json")
+        (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
+    result = replace(result, path=stage.final(result.path),
+                     stem_files=tuple(stage.final(p) for p in result.stem_files) if stems else ())
+    return MixResult(session, analysis, the_plan, result, result.path, out / "plan.json", out / "report.md",
+                     section, {k: stage.final(p) for k, p in outputs.items()})
 
-    # Write down what was decided and why.
-    plan_path = out / "plan.json"
-    _check_not_input(plan_path, inputs)
-    the_plan.to_json(plan_path)
-    report_path = out / "report.md"
-    _check_not_input(report_path, inputs)
-    with atomic_path(report_path, inputs=inputs) as tmp:
-        tmp.write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
-    return MixResult(session, analysis, the_plan, result, audio_path, plan_path, report_path, section, outputs)
+
+#: How far above the plan's ceiling a measured true peak may be (dB): the two
+#: meters' rounding, not a margin the limiter uses.
+TRUE_PEAK_TOLERANCE_DB = 0.1
+
+
+def render_plan(plan: MixPlan, session: Session, audio_path: str | os.PathLike, *,
+                section: PreviewSection | None = None, stems_dir: str | os.PathLike | None = None,
+                stems_bit_depth: int = 24, progress: Progress | None = None) -> "RenderResult":
+    """Render a plan after checking that it fits the session; refuse a result that is not sane.
+
+    Parameters
+    ----------
+    plan : MixPlan
+    session : Session
+    audio_path : path-like
+        The WAV to write.
+    section : PreviewSection, optional
+        Render only this section (with its pre-roll).
+    stems_dir : path-like, optional
+        Also write the processed stems there.
+    stems_bit_depth : int
+        Bit depth of the processed stems.
+    progress : callable ``(stage, fraction)``, optional
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    WorkbenchError
+        From :meth:`MixPlan.check_session` (the plan does not fit the stems) and
+        :func:`check_render` (the output is silent, over the ceiling or of the
+        wrong length).
+    """
+    from .mixing.render import render
+
+    plan.check_session(session)
+    sr = plan.sample_rate
+    frames = section.frames if section else (plan.frames or int(round(session.frames * sr / session.sample_rate)))
+    result = render(plan, session, audio_path,
+                    section=(section.start_frame, section.frames) if section else None,
+                    preroll_frames=section.preroll_frames if section else 0, stems_dir=stems_dir,
+                    stems_bit_depth=stems_bit_depth,
+                    progress=(lambda done, total, stage: progress(f"render {stage}", done / max(total, 1)))
+                    if progress else None)
+    check_render(result, plan, frames)
+    return result
+
+
+def check_render(result: "RenderResult", plan: MixPlan, frames: int) -> None:
+    """Refuse a rendered file that is not a sane mix: silent, over the ceiling, or of the wrong length.
+
+    Raises
+    ------
+    WorkbenchError
+        ``silent_mix``, ``ceiling_exceeded`` or ``wrong_length``.
+    """
+    import soundfile as sf
+
+    written = sf.info(str(result.path)).frames
+    if result.frames != frames or written != frames:
+        raise WorkbenchError(
+            "wrong_length", f"The rendered mix holds {written} frames where {frames} were expected "
+            f"({frames / plan.sample_rate:.2f} s at {plan.sample_rate} Hz).",
+            "Check the plan's frames and sample_rate (0 frames means the stems' length), and report this if "
+            "the plan is one `workbench mix` wrote.")
+    if not math.isfinite(result.integrated_lufs):
+        raise WorkbenchError(
+            "silent_mix", "The mix is silent: no loudness could be measured (every unmuted stem is silent in "
+            "this stretch, or turned down to nothing).",
+            "Check the stems with `workbench check`, and the plan's gain_db and mute fields.")
+    ceiling = plan.master.ceiling_dbtp
+    if not math.isfinite(result.true_peak_dbtp) or result.true_peak_dbtp > ceiling + TRUE_PEAK_TOLERANCE_DB:
+        raise WorkbenchError(
+            "ceiling_exceeded", f"The mix peaks at {result.true_peak_dbtp:.2f} dBTP, above the plan's "
+            f"{ceiling:g} dBTP ceiling.",
+            "Lower the stems' gains or the loudness target in the plan and render again.")
+
+
+def _stems_folder(source) -> Path | None:
+    """The folder a mix source reads its stems from, when known before loading."""
+    if isinstance(source, Session):
+        return Path(source.folder)
+    if isinstance(source, (str, os.PathLike)) and not isinstance(source, bytes):
+        p = Path(source)
+        return p.parent if p.is_file() else p
+    return None
 
 
 def export_projects(plan: MixPlan, session: Session, out_dir: Path, which: str = "all", *,
@@ -200,12 +310,6 @@ def export_projects(plan: MixPlan, session: Session, out_dir: Path, which: str =
         out["als"] = export.ableton(plan, session, Path(out_dir) / f"{title} Project" / f"{title}.als",
                                     reverb_return=reverb_return)
     return out
-
-
-def _check_not_input(path: Path, inputs: tuple[Path, ...]) -> None:
-    if any(Path(path).resolve() == Path(p).resolve() for p in inputs):
-        raise WorkbenchError("overwrite_input", f"Refusing to write {path}: it is one of your input files.",
-                             "Choose an output folder that is not the stems folder.")
 
 
 def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section: PreviewSection | None) -> str:

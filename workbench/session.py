@@ -48,6 +48,14 @@ class Stem:
     #: suggest another (the part that carries the melody: high).
     importance_source: str = "default"
 
+    def __setattr__(self, name: str, value) -> None:
+        # The importance drives every rule's table: refuse a level they do not know
+        # here, where it is set, rather than as a KeyError deep in the planner.
+        if name == "importance" and (not isinstance(value, str) or value not in IMPORTANCE_LEVELS):
+            raise WorkbenchError("bad_importance", f"Importance {value!r} for {self.file!r} is not valid.",
+                                 "Use low, medium or high.")
+        super().__setattr__(name, value)
+
     @property
     def duration_s(self) -> float | None:
         """Length in seconds, or ``None`` when unreadable."""
@@ -89,14 +97,14 @@ class Session:
     @property
     def sample_rate(self) -> int:
         """The session's working rate: the most common rate among readable stems."""
-        rates = Counter(s.sample_rate for s in self.stems if s.readable)
-        return rates.most_common(1)[0][0] if rates else 44100
+        rates = Counter(s.sample_rate for s in self.stems if s.readable and s.sample_rate)
+        return int(rates.most_common(1)[0][0] or 44100) if rates else 44100
 
     @property
     def frames(self) -> int:
         """Length of the session in frames at :attr:`sample_rate` (the longest stem)."""
         sr = self.sample_rate
-        return max((round(s.frames * sr / s.sample_rate) for s in self.mixable_stems), default=0)
+        return max((round((s.frames or 0) * sr / (s.sample_rate or sr)) for s in self.mixable_stems), default=0)
 
     @property
     def duration_s(self) -> float:
@@ -155,6 +163,43 @@ def list_audio_files(folder: Path) -> list[Path]:
     )
 
 
+def skipped_inputs(folder: Path) -> list:
+    """Notes for what a folder holds that looks like a stem but is not read.
+
+    Broken symbolic links, named pipes and devices with an audio file ending,
+    and sub-folders holding audio files (only the folder's own files are a
+    session's stems): a ``note`` finding each, so that nothing is skipped
+    without a word.
+    """
+    from .checks import Finding
+
+    notes = []
+    for p in sorted(folder.iterdir(), key=lambda p: _natural_key(p.name)):
+        if p.name.startswith("."):
+            continue
+        shown = os.fsencode(p.name).decode("utf-8", "replace")
+        try:
+            if p.is_symlink() and not p.exists():
+                if p.suffix.lower() in AUDIO_SUFFIXES:
+                    notes.append(Finding(None, "note", "skipped_broken_link", shown,
+                                         f"{shown} is a link to a file that does not exist; it is skipped.",
+                                         "Point the link at the stem, or copy the stem into the folder."))
+            elif p.is_dir():
+                inside = [q for q in p.iterdir() if q.suffix.lower() in AUDIO_SUFFIXES and not q.name.startswith(".")]
+                if inside:
+                    notes.append(Finding(None, "note", "skipped_subfolder", len(inside),
+                                         f"The sub-folder {shown}/ holds {len(inside)} audio file(s); only the "
+                                         "folder's own files are stems, so they are skipped.",
+                                         "Move the stems you want mixed into the session folder itself."))
+            elif not p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
+                notes.append(Finding(None, "note", "skipped_not_a_file", shown,
+                                     f"{shown} is not a regular file (a pipe or a device); it is skipped.",
+                                     "Put the stem there as an ordinary WAV file."))
+        except OSError:
+            continue
+    return notes
+
+
 def _natural_key(name: str) -> list:
     """Sort "Track 2" before "Track 10", as a file browser does."""
     return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", name)]
@@ -196,18 +241,27 @@ def load_session(path: str | os.PathLike | list, *, max_stems: int = 32,
     """
     from . import checks
 
+    skipped: list = []
     if isinstance(path, (list, tuple)):
-        files = [Path(p) for p in path]
+        files = [_as_path(p) for p in path]
         folder = files[0].parent if files else Path(".")
     else:
-        folder = Path(path)
+        folder = _as_path(path)
         if not folder.exists():
             raise WorkbenchError("no_folder", f"The folder {folder} does not exist.",
                                  "Give the path of the folder that holds your WAV stems.")
         if folder.is_file():
             files, folder = [folder], folder.parent
+        elif folder.is_dir():
+            try:
+                files = list_audio_files(folder)
+                skipped = skipped_inputs(folder)
+            except OSError as exc:
+                raise WorkbenchError("unreadable_folder", f"Cannot read the folder {folder}: {exc.strerror}.",
+                                     "Check that the folder exists and that you may read it.") from None
         else:
-            files = list_audio_files(folder)
+            raise WorkbenchError("not_a_folder", f"{folder} is neither a folder nor a file (a device or a pipe).",
+                                 "Give the path of the folder that holds your WAV stems.")
     if not files:
         raise WorkbenchError("no_stems", f"No audio files found in {folder}.",
                              "Put the song's stems there as .wav files (one per instrument).")
@@ -231,7 +285,19 @@ def load_session(path: str | os.PathLike | list, *, max_stems: int = 32,
     session.findings = checks.run_checks(session, check_audio=check_audio, stats_out=stats)
     if check_audio:
         session.findings.extend(_listen_for_categories(session, stats))
+    session.findings.extend(skipped)
     return session
+
+
+def _as_path(value) -> Path:
+    """A stem or folder path as given by a caller; refuse ``None``, bytes and other non-paths."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise WorkbenchError("bad_argument", f"A stems folder or file is given as a path, not {value!r}.",
+                             "Pass a str or pathlib.Path (e.g. load_session(\"stems/\")).")
+    if not os.fspath(value):
+        raise WorkbenchError("bad_argument", "The stems path is empty.",
+                             "Pass the path of the folder that holds your WAV stems.")
+    return Path(value)
 
 
 def _hear(path: Path, tile_power=None):

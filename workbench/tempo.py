@@ -106,10 +106,11 @@ def estimate_grid(audio: np.ndarray, sample_rate: int, *, bpm: float | None = No
     onset = librosa.onset.onset_strength(S=librosa.amplitude_to_db(spec, ref=np.max), sr=sr, hop_length=hop)
     low_bins = librosa.fft_frequencies(sr=sr, n_fft=2048) < LOW_BAND_HZ
     low = np.maximum(0.0, np.diff(np.log1p(spec[low_bins].sum(axis=0)), prepend=0.0))
-    kwargs = dict(onset_envelope=onset, sr=sr, hop_length=hop, units="frames")
     if bpm is not None:
-        kwargs.update(start_bpm=float(bpm), tightness=1000.0)
-    tracked, beats = librosa.beat.beat_track(**kwargs)
+        tracked, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=hop, units="frames",
+                                                 start_bpm=float(bpm), tightness=1000.0)
+    else:
+        tracked, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=hop, units="frames")
     tracked = float(np.atleast_1d(tracked)[0])
     times = librosa.frames_to_time(beats, sr=sr, hop_length=hop)
     if len(times) < 2:

@@ -5,15 +5,35 @@ the renderer and the exporters read. It round-trips through JSON
 (:meth:`MixPlan.to_json` / :meth:`MixPlan.from_json`) so that a user can save it,
 edit it by hand and render the identical mix again. Stem names are the JSON keys
 and every field name carries its unit.
+
+Because a plan may be edited by hand, every part checks itself when it is made
+(and :meth:`MixPlan.validate` checks the whole again): types (a JSON
+``"false"`` is a string, not a boolean; ``null`` is not a number), finite
+numbers, each field's range, and the plan's own consistency. A problem is a
+:class:`PlanError` (a :class:`~workbench.errors.WorkbenchError`, code
+``bad_plan``) naming the field by its path in the JSON
+(``stems["Bass"].compressor.attack_ms``), the value found, the valid range and
+the fix. :meth:`MixPlan.check_session` checks that a plan fits the stems it is
+rendered with.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
+import numbers
+import os
+from dataclasses import MISSING as dataclass_missing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import WorkbenchError
+from .settings import BIT_DEPTHS, CEILING_DBTP_RANGE, SAMPLE_RATES, TARGET_LUFS_RANGE
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 PLAN_VERSION = 1
 
@@ -24,13 +44,213 @@ EQ_KINDS = ("highpass", "lowpass", "bell", "low_shelf", "high_shelf")
 STAGES = ("gain", "eq", "compression", "panning", "reverb", "master")
 
 
+# ---------------------------------------------------------------- validation
+#
+# Every part of a plan checks itself when it is made, and :meth:`MixPlan.validate`
+# checks the whole again (code may change a field after construction). The
+# ranges are wide enough for every decision the planner makes and any sensible
+# hand edit, and narrow enough that no accepted value can overflow the audio,
+# blow up memory (a pre-delay line is allocated in full) or mean "off" in a way
+# the renderer does not understand. They are our engineering choices unless a
+# source is named.
+
+#: Stem input gain (dB). The planner stays within ±40 dB (``rules/gain.py``);
+#: below −100 dB a stem is inaudible after any master gain: use ``"mute": true``.
+GAIN_DB_RANGE = (-100.0, 60.0)
+#: EQ centre/corner frequency (Hz): the audible range (the renderer keeps it below 0.49 × the rate).
+EQ_FREQ_HZ_RANGE = (10.0, 22000.0)
+#: EQ band gain (dB): more than any corrective or unmasking move (the planner cuts ≤ 12 dB).
+EQ_GAIN_DB_RANGE = (-30.0, 30.0)
+EQ_Q_RANGE = (0.1, 20.0)
+EQ_SLOPES = (6, 12, 24)
+#: EQ bands per stem: each is a biquad run on every sample.
+MAX_EQ_BANDS = 32
+#: Compressor threshold (dBFS at its input, after the stem gain, which may exceed 0 dBFS in float).
+THRESHOLD_DB_RANGE = (-100.0, 60.0)
+#: Compressor ratio: 1 is off; above 100:1 is a limiter in all but name.
+RATIO_RANGE = (1.0, 100.0)
+ATTACK_MS_RANGE = (0.01, 1000.0)
+RELEASE_MS_RANGE = (1.0, 10000.0)
+MAKEUP_DB_RANGE = (-30.0, 30.0)
+#: Reverb send and return level (dB); ``null`` send means no send.
+SEND_DB_RANGE = (-100.0, 12.0)
+RETURN_DB_RANGE = (-100.0, 12.0)
+#: Reverb pre-delay (ms): the delay line holds this much audio per channel.
+PREDELAY_MS_RANGE = (0.0, 500.0)
+#: Reverb return filters (Hz): 0 switches a filter off.
+REVERB_FILTER_HZ_RANGE = (0.0, 48000.0)
+#: Longest song a plan may describe (s): 6 hours.
+MAX_DURATION_S = 6 * 3600.0
+#: Output channels a stem may be worked in (1: folded to mono, 2: stereo).
+STEM_CHANNELS = (1, 2)
+
+#: Keys a newer workbench may write into a plan that this one ignores safely:
+#: they describe a decision (its role, a comment), they do not change the sound.
+#: Any other unknown key is refused: it is most likely a misspelt field, and an
+#: edit silently dropped is worse than an error.
+FORWARD_KEYS: dict[str, frozenset[str]] = {
+    "MixPlan": frozenset({"workbench_version", "created", "comment", "title", "settings"}),
+    "StemPlan": frozenset({"role", "role_reason", "role_confidence", "comment", "color", "colour"}),
+    "EQBand": frozenset({"comment", "rule", "source"}),
+    "Compressor": frozenset({"comment", "rule", "source"}),
+    "ReverbBus": frozenset({"comment", "rule", "source"}),
+    "MasterPlan": frozenset({"comment", "rule", "source"}),
+}
+
+_REDO = "or write the plan again with `workbench mix` (without --plan)"
+
+
+class PlanError(WorkbenchError):
+    """A plan field that is missing, of the wrong type or out of range (code ``bad_plan``).
+
+    Attributes
+    ----------
+    path : str
+        Where the field is, as in the JSON: ``stems["Bass"].compressor.attack_ms``.
+    value : object
+        The value found (``None`` for JSON ``null`` or a missing field).
+    valid : str
+        What the field accepts, in words (``"a number from 0.01 to 1000 ms"``).
+    """
+
+    def __init__(self, path: str, value: Any, valid: str, fix: str = "", *, problem: str = "") -> None:
+        self.path, self.value, self.valid, self.problem = path, value, valid, problem
+        shown = problem or f"is {_show(value)}"
+        super().__init__("bad_plan", f"The plan's {path} {shown}; it must be {valid}.",
+                         fix or f"Set {path} to {valid} in the plan, {_REDO}.")
+
+    def rerooted(self, old: str, new: str) -> "PlanError":
+        """The same error with the path's leading ``old`` (a class name) replaced by ``new``."""
+        if not self.path.startswith(old):
+            return self
+        path = (new + self.path[len(old):]) if new else self.path[len(old):].lstrip(".")
+        fix = self.fix.replace(self.path, path)
+        return PlanError(path, self.value, self.valid, fix, problem=self.problem)
+
+    def __reduce__(self):
+        return (_rebuild_plan_error, (self.path, self.value, self.valid, self.fix, self.problem))
+
+
+def _rebuild_plan_error(path, value, valid, fix, problem):
+    return PlanError(path, value, valid, fix, problem=problem)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return {math.inf: "Infinity", -math.inf: "-Infinity"}.get(value, "NaN")
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _number(where: str, name: str, value: Any, bounds: tuple[float, float], unit: str = "", *,
+            none_ok: bool = False, none_means: str = "") -> None:
+    """Refuse ``value`` unless it is a finite real number within ``bounds`` (or ``None`` if allowed)."""
+    lo, hi = bounds
+    valid = f"a number from {lo:g} to {hi:g}{' ' + unit if unit else ''}"
+    if none_ok:
+        valid += f", or null ({none_means})"
+    path = _join(where, name)
+    if value is None:
+        if none_ok:
+            return
+        raise PlanError(path, value, valid,
+                        f"Write a number for {path}: null is what the plan writer puts for a value that "
+                        f"was not finite (NaN or infinity), {_REDO}.")
+    if not _is_number(value):
+        raise PlanError(path, value, valid, f"Write {path} as a plain number without quotes, e.g. {lo:g}.",
+                        problem=f"is {_show(value)}, not a number")
+    if not math.isfinite(value):
+        raise PlanError(path, value, valid, f"Set {path} to a finite number, {_REDO}.")
+    if not lo <= value <= hi:
+        raise PlanError(path, value, valid)
+
+
+def _integer(where: str, name: str, value: Any, allowed: tuple[int, ...] | None = None,
+             bounds: tuple[int, int] | None = None) -> None:
+    """Refuse ``value`` unless it is a whole number (one of ``allowed``, or within ``bounds``)."""
+    path = _join(where, name)
+    if allowed is not None:
+        valid = "one of " + ", ".join(str(a) for a in allowed)
+    else:
+        assert bounds is not None
+        valid = f"a whole number from {bounds[0]} to {bounds[1]}"
+    whole = (_is_number(value) and math.isfinite(value) and float(value).is_integer())
+    if not whole:
+        raise PlanError(path, value, valid, f"Write {path} as a whole number without quotes.",
+                        problem=f"is {_show(value)}, not a whole number")
+    if allowed is not None and int(value) not in allowed:
+        raise PlanError(path, value, valid)
+    if bounds is not None and not bounds[0] <= int(value) <= bounds[1]:
+        raise PlanError(path, value, valid)
+
+
+def _flag(where: str, name: str, value: Any) -> None:
+    """Refuse anything but a real boolean (a JSON ``"false"`` is a non-empty, truthy string)."""
+    if not isinstance(value, bool):
+        path = _join(where, name)
+        raise PlanError(path, value, "true or false",
+                        f"Write {path} as true or false, without quotes.")
+
+
+def _text(where: str, name: str, value: Any, *, none_ok: bool = False,
+          choices: tuple[str, ...] | None = None) -> None:
+    path = _join(where, name)
+    if value is None and none_ok:
+        return
+    if choices is not None:
+        if not isinstance(value, str) or value not in choices:
+            valid = "one of " + ", ".join(f'"{c}"' for c in choices) + (" or null" if none_ok else "")
+            raise PlanError(path, value, valid)
+        return
+    if not isinstance(value, str):
+        raise PlanError(path, value, "text" + (" or null" if none_ok else ""),
+                        f"Write {path} as text in double quotes.")
+
+
+def _instance(where: str, name: str, value: Any, cls: type, *, none_ok: bool = False) -> None:
+    if value is None and none_ok:
+        return
+    if not isinstance(value, cls):
+        path = _join(where, name)
+        raise PlanError(path, value, f"a {cls.__name__}" + (" or null" if none_ok else ""),
+                        f"Give {path} as an object with the fields of a plan written by `workbench mix`.",
+                        problem=f"is a {type(value).__name__}")
+
+
+def _whole(obj: Any, name: str) -> None:
+    """Store an integral float (44100.0) as the int it stands for."""
+    value = getattr(obj, name)
+    if not isinstance(value, int):
+        object.__setattr__(obj, name, int(value))
+
+
+# ---------------------------------------------------------------- the plan
 @dataclass
 class EQBand:
     """One EQ band.
 
-    ``highpass``/``lowpass`` use ``slope_db_per_oct`` (12 or 24) and ignore
+    ``highpass``/``lowpass`` use ``slope_db_per_oct`` (6, 12 or 24) and ignore
     ``gain_db``; ``bell`` uses ``gain_db`` and ``q``; shelves use ``gain_db`` and
     ``q`` (0.707 = no overshoot).
+
+    Raises
+    ------
+    PlanError
+        When a field is of the wrong type or out of range (see the ``*_RANGE`` constants).
     """
 
     kind: str
@@ -41,19 +261,27 @@ class EQBand:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in EQ_KINDS:
-            raise ValueError(f"EQ band kind must be one of {EQ_KINDS}, got {self.kind!r}")
-        if not 10.0 <= self.freq_hz <= 22000.0:
-            raise ValueError(f"EQ freq_hz must be within 10..22000 Hz, got {self.freq_hz}")
-        if not 0.1 <= self.q <= 20.0:
-            raise ValueError(f"EQ q must be within 0.1..20, got {self.q}")
-        if self.kind in ("highpass", "lowpass") and self.slope_db_per_oct not in (6, 12, 24):
-            raise ValueError(f"slope_db_per_oct must be 6, 12 or 24, got {self.slope_db_per_oct}")
+        self._check("EQBand")
+
+    def _check(self, where: str) -> None:
+        _text(where, "kind", self.kind, choices=EQ_KINDS)
+        _number(where, "freq_hz", self.freq_hz, EQ_FREQ_HZ_RANGE, "Hz")
+        _number(where, "gain_db", self.gain_db, EQ_GAIN_DB_RANGE, "dB")
+        _number(where, "q", self.q, EQ_Q_RANGE)
+        _integer(where, "slope_db_per_oct", self.slope_db_per_oct, EQ_SLOPES)
+        _whole(self, "slope_db_per_oct")
+        _text(where, "reason", self.reason)
 
 
 @dataclass
 class Compressor:
-    """A feed-forward compressor; ``ratio`` 1.0 means off."""
+    """A feed-forward compressor; ``ratio`` 1.0 means off.
+
+    Raises
+    ------
+    PlanError
+        When a field is of the wrong type or out of range.
+    """
 
     threshold_db: float
     ratio: float
@@ -61,6 +289,17 @@ class Compressor:
     release_ms: float
     makeup_db: float = 0.0
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        self._check("Compressor")
+
+    def _check(self, where: str) -> None:
+        _number(where, "threshold_db", self.threshold_db, THRESHOLD_DB_RANGE, "dB")
+        _number(where, "ratio", self.ratio, RATIO_RANGE, "(1 is off)")
+        _number(where, "attack_ms", self.attack_ms, ATTACK_MS_RANGE, "ms")
+        _number(where, "release_ms", self.release_ms, RELEASE_MS_RANGE, "ms")
+        _number(where, "makeup_db", self.makeup_db, MAKEUP_DB_RANGE, "dB")
+        _text(where, "reason", self.reason)
 
     @property
     def active(self) -> bool:
@@ -77,6 +316,11 @@ class StemPlan:
     part does in the song (:mod:`workbench.mixing.rules.roles`) and
     ``importance_reason`` says whether the importance was the user's or a
     suggestion, and why; neither changes the render.
+
+    Raises
+    ------
+    PlanError
+        When a field is of the wrong type or out of range.
     """
 
     file: str
@@ -98,15 +342,52 @@ class StemPlan:
     importance_reason: str = ""
 
     def __post_init__(self) -> None:
-        if not -1.0 <= self.pan <= 1.0:
-            raise ValueError(f"pan must be within -1..1, got {self.pan}")
-        if not 0.0 <= self.width <= 1.0:
-            raise ValueError(f"width must be within 0..1, got {self.width}")
+        self._check("StemPlan")
+
+    def _check(self, where: str) -> None:
+        from .. import categories
+        from ..session import IMPORTANCE_LEVELS
+
+        _text(where, "file", self.file)
+        if not self.file.strip():
+            raise PlanError(_join(where, "file"), self.file, "the stem's file name")
+        _text(where, "category", self.category, none_ok=True)
+        if self.category is not None and categories.canonical(self.category) is None:
+            raise PlanError(_join(where, "category"), self.category,
+                            "one of " + ", ".join(categories.CATEGORY_NAMES) + " or null")
+        _text(where, "importance", self.importance, choices=IMPORTANCE_LEVELS)
+        _number(where, "gain_db", self.gain_db, GAIN_DB_RANGE, "dB")
+        _text(where, "gain_reason", self.gain_reason)
+        _number(where, "pan", self.pan, (-1.0, 1.0), "(−1 left, 0 centre, 1 right)")
+        _number(where, "width", self.width, (0.0, 1.0), "(0 mono, 1 as recorded)")
+        _text(where, "pan_reason", self.pan_reason)
+        _instance(where, "eq", self.eq, list)
+        if len(self.eq) > MAX_EQ_BANDS:
+            raise PlanError(_join(where, "eq"), f"{len(self.eq)} bands", f"at most {MAX_EQ_BANDS} bands",
+                            problem=f"has {len(self.eq)} bands")
+        for i, band in enumerate(self.eq):
+            _instance(where, f"eq[{i}]", band, EQBand)
+            band._check(_join(where, f"eq[{i}]"))
+        _instance(where, "compressor", self.compressor, Compressor, none_ok=True)
+        if self.compressor is not None:
+            self.compressor._check(_join(where, "compressor"))
+        _number(where, "reverb_send_db", self.reverb_send_db, SEND_DB_RANGE, "dB", none_ok=True,
+                none_means="no send")
+        _text(where, "reverb_reason", self.reverb_reason)
+        _flag(where, "mute", self.mute)
+        _integer(where, "channels", self.channels, STEM_CHANNELS)
+        _whole(self, "channels")
 
 
 @dataclass
 class ReverbBus:
-    """The one reverb return all stems send to (pedalboard's Freeverb-style reverb)."""
+    """The one reverb return all stems send to (pedalboard's Freeverb-style reverb).
+
+    Raises
+    ------
+    PlanError
+        When a field is of the wrong type or out of range.
+    """
 
     room_size: float = 0.5
     damping: float = 0.5
@@ -117,10 +398,32 @@ class ReverbBus:
     return_db: float = 0.0
     reason: str = ""
 
+    def __post_init__(self) -> None:
+        self._check("ReverbBus")
+
+    def _check(self, where: str) -> None:
+        _number(where, "room_size", self.room_size, (0.0, 1.0))
+        _number(where, "damping", self.damping, (0.0, 1.0))
+        _number(where, "width", self.width, (0.0, 1.0))
+        _number(where, "predelay_ms", self.predelay_ms, PREDELAY_MS_RANGE, "ms")
+        _number(where, "highpass_hz", self.highpass_hz, REVERB_FILTER_HZ_RANGE, "Hz (0 is off)")
+        _number(where, "lowpass_hz", self.lowpass_hz, REVERB_FILTER_HZ_RANGE, "Hz (0 is off)")
+        _number(where, "return_db", self.return_db, RETURN_DB_RANGE, "dB")
+        _text(where, "reason", self.reason)
+
 
 @dataclass
 class MasterPlan:
-    """The master bus: glue compression, loudness target and true-peak ceiling."""
+    """The master bus: glue compression, loudness target and true-peak ceiling.
+
+    ``target_lufs``, ``ceiling_dbtp``, ``bit_depth`` and ``sample_rate`` accept
+    what :class:`~workbench.mixing.settings.MixSettings` accepts.
+
+    Raises
+    ------
+    PlanError
+        When a field is of the wrong type or out of range.
+    """
 
     target_lufs: float = -14.0
     ceiling_dbtp: float = -1.0
@@ -137,6 +440,26 @@ class MasterPlan:
     #: do, so that the processed stems and the DAW projects play like the mix.
     rendered_gain_db: float | None = None
     rendered_limiter_ceiling_db: float | None = None
+
+    def __post_init__(self) -> None:
+        self._check("MasterPlan")
+
+    def _check(self, where: str) -> None:
+        _number(where, "target_lufs", self.target_lufs, TARGET_LUFS_RANGE, "LUFS")
+        _number(where, "ceiling_dbtp", self.ceiling_dbtp, CEILING_DBTP_RANGE, "dBTP")
+        _instance(where, "glue", self.glue, Compressor, none_ok=True)
+        if self.glue is not None:
+            self.glue._check(_join(where, "glue"))
+        _integer(where, "bit_depth", self.bit_depth, BIT_DEPTHS)
+        _whole(self, "bit_depth")
+        _integer(where, "sample_rate", self.sample_rate, SAMPLE_RATES)
+        _whole(self, "sample_rate")
+        _flag(where, "dither", self.dither)
+        _text(where, "reason", self.reason)
+        _number(where, "rendered_gain_db", self.rendered_gain_db, (-60.0, 60.0), "dB", none_ok=True,
+                none_means="not rendered yet")
+        _number(where, "rendered_limiter_ceiling_db", self.rendered_limiter_ceiling_db, (-40.0, 0.0), "dB",
+                none_ok=True, none_means="not rendered yet")
 
 
 @dataclass(frozen=True)
@@ -171,15 +494,31 @@ class TempoGrid:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if not 20.0 <= self.bpm <= 999.0:
-            raise ValueError(f"tempo bpm must be within 20..999, got {self.bpm}")
-        if self.downbeat_s < 0:
-            raise ValueError(f"downbeat_s must be >= 0, got {self.downbeat_s}")
+        self._check("TempoGrid")
+
+    def _check(self, where: str) -> None:
+        _number(where, "bpm", self.bpm, (20.0, 999.0), "bpm")
+        _number(where, "downbeat_s", self.downbeat_s, (0.0, 86400.0), "s")
+        _integer(where, "beats_per_bar", self.beats_per_bar, bounds=(1, 32))
+        _flag(where, "confident", self.confident)
+        _text(where, "source", self.source)
+        _text(where, "reason", self.reason)
 
 
 @dataclass
 class MixPlan:
-    """The whole mix: one :class:`StemPlan` per stem (in session order), the reverb bus and master."""
+    """The whole mix: one :class:`StemPlan` per stem (in session order), the reverb bus and master.
+
+    ``frames`` is the song's length at ``sample_rate`` (0: the stems' length);
+    it does not follow an edited ``sample_rate``, so :meth:`check_session`
+    refuses a plan whose length no longer matches its stems.
+
+    Raises
+    ------
+    PlanError
+        When a field (or a field of a part) is of the wrong type or out of
+        range, or ``master.sample_rate`` differs from ``sample_rate``.
+    """
 
     stems: dict[str, StemPlan]
     reverb: ReverbBus
@@ -192,12 +531,87 @@ class MixPlan:
     #: Tempo and downbeat for the DAW projects' grid (``None``: not measured).
     grid: TempoGrid | None = None
 
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> "MixPlan":
+        """Check every field of the plan and its parts again (after an edit in code); returns the plan.
+
+        Raises
+        ------
+        PlanError
+            Naming the first field found wrong by its JSON path.
+        """
+        _integer("", "version", self.version, (PLAN_VERSION,))
+        _instance("", "stems", self.stems, dict)
+        if not self.stems:
+            raise PlanError("stems", self.stems, "at least one stem", problem="is empty")
+        for name, stem in self.stems.items():
+            if not isinstance(name, str) or not name.strip():
+                raise PlanError("stems", name, "stem names as non-empty text",
+                                problem=f"has a stem named {_show(name)}")
+            where = _stem_path(name)
+            if not isinstance(stem, StemPlan):
+                raise PlanError(where, stem, "a StemPlan", problem=f"is a {type(stem).__name__}")
+            stem._check(where)
+        _instance("", "reverb", self.reverb, ReverbBus)
+        self.reverb._check("reverb")
+        _instance("", "master", self.master, MasterPlan)
+        self.master._check("master")
+        _integer("", "sample_rate", self.sample_rate, SAMPLE_RATES)
+        _whole(self, "sample_rate")
+        if self.master.sample_rate != self.sample_rate:
+            raise PlanError("master.sample_rate", self.master.sample_rate,
+                            f"equal to the plan's sample_rate ({self.sample_rate})",
+                            f"Set master.sample_rate and sample_rate to the same rate; if you changed the "
+                            f"rate, set frames to 0 (the stems' length) or rescale it too, {_REDO}.")
+        _integer("", "frames", self.frames, bounds=(0, int(MAX_DURATION_S * self.sample_rate)))
+        _whole(self, "frames")
+        _text("", "folder", self.folder)
+        _instance("", "notes", self.notes, list)
+        for i, note in enumerate(self.notes):
+            _text("", f"notes[{i}]", note)
+        return self
+
+    def check_session(self, session: "Session") -> None:
+        """Refuse a plan that does not fit ``session``'s stems.
+
+        Raises
+        ------
+        WorkbenchError
+            ``plan_mismatch`` when a plan stem is not in the session;
+            ``bad_plan`` when ``frames`` is not the stems' length at the plan's
+            ``sample_rate`` (e.g. ``sample_rate`` edited without ``frames``);
+            ``nothing_to_mix`` when every stem of the plan is muted.
+        """
+        self.validate()
+        names = {s.name for s in session.stems} | {s.file for s in session.stems}
+        missing = [n for n, s in self.stems.items() if n not in names and s.file not in names]
+        if missing:
+            raise WorkbenchError(
+                "plan_mismatch",
+                f"The plan names stem(s) that are not in the session in {session.folder}: "
+                f"{', '.join(repr(n) for n in missing)}. The session has: "
+                f"{', '.join(repr(s.name) for s in session.stems)}.",
+                "Render the plan with the stems it was made for, or plan the mix again for these stems.")
+        if all(s.mute for s in self.stems.values()):
+            raise WorkbenchError("nothing_to_mix", "Every stem of the plan is muted: the mix would be silent.",
+                                 'Set "mute": false for at least one stem in the plan.')
+        expected = int(round(session.frames * self.sample_rate / session.sample_rate))
+        if self.frames and abs(self.frames - expected) > 1:
+            raise PlanError(
+                "frames", self.frames, f"the stems' length at {self.sample_rate} Hz ({expected}), or 0",
+                f'Set "frames" to {expected} (or to 0: the stems\' length). A plan\'s frames count samples '
+                f"at its sample_rate, so changing sample_rate means rescaling frames too.",
+                problem=(f"is {self.frames} ({self.frames / self.sample_rate:.2f} s at {self.sample_rate} Hz) "
+                         f"but the stems run {session.duration_s:.2f} s"))
+
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return _json_safe(d)
 
-    def to_json(self, path: str | Path | None = None) -> str:
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
         """Serialise to readable JSON (stem names as keys, units in field names).
 
         When ``path`` is given the file is written atomically.
@@ -211,46 +625,72 @@ class MixPlan:
         return text
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "MixPlan":
-        from ..errors import WorkbenchError
+    def from_dict(cls, d: Any) -> "MixPlan":
+        """Build a plan from parsed JSON, checking every field.
 
-        try:
-            if d.get("version", PLAN_VERSION) != PLAN_VERSION:
-                raise ValueError(f"plan version {d.get('version')} is not {PLAN_VERSION}")
-            stems = {}
-            for name, s in d["stems"].items():
-                s = dict(s)
-                s["eq"] = [EQBand(**_known(EQBand, b)) for b in s.get("eq", [])]
-                s["compressor"] = (Compressor(**_known(Compressor, s["compressor"]))
-                                   if s.get("compressor") else None)
-                stems[name] = StemPlan(**_known(StemPlan, s))
-            master = dict(d["master"])
-            master["glue"] = Compressor(**_known(Compressor, master["glue"])) if master.get("glue") else None
-            grid = TempoGrid(**_known(TempoGrid, d["grid"])) if d.get("grid") else None
-            return cls(stems=stems, reverb=ReverbBus(**_known(ReverbBus, d["reverb"])),
-                       master=MasterPlan(**_known(MasterPlan, master)), grid=grid,
-                       **{k: d[k] for k in ("sample_rate", "frames", "folder", "notes", "version") if k in d})
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WorkbenchError("bad_plan", f"The mix plan could not be read: {exc}.",
-                                 "Check the JSON against a plan written by `workbench mix`.") from None
+        Raises
+        ------
+        PlanError
+            (code ``bad_plan``) naming the first field that is missing, unknown,
+            of the wrong type or out of range, by its JSON path.
+        """
+        _mapping("the plan", d)
+        version = d.get("version", PLAN_VERSION)
+        if version != PLAN_VERSION or isinstance(version, bool):
+            raise PlanError("version", version, f"{PLAN_VERSION} (this workbench reads plans of version "
+                            f"{PLAN_VERSION})", "Write the plan again with this workbench's `workbench mix`.")
+        _mapping("stems", d.get("stems"))
+        stems = {}
+        for name, s in d["stems"].items():
+            where = _stem_path(name)
+            _mapping(where, s)
+            s = dict(s)
+            eq = s.get("eq", [])
+            if not isinstance(eq, list):
+                raise PlanError(f"{where}.eq", eq, "a list of EQ bands ([] for none)",
+                                problem=f"is {_show(eq)}")
+            s["eq"] = [_make(EQBand, b, f"{where}.eq[{i}]") for i, b in enumerate(eq)]
+            comp = s.get("compressor")
+            s["compressor"] = None if comp is None else _make(Compressor, comp, f"{where}.compressor")
+            stems[name] = _make(StemPlan, s, where)
+        _mapping("master", d.get("master"))
+        master = dict(d["master"])
+        glue = master.get("glue")
+        master["glue"] = None if glue is None else _make(Compressor, glue, "master.glue")
+        grid = d.get("grid")
+        parts = {"stems": stems, "reverb": _make(ReverbBus, d.get("reverb"), "reverb"),
+                 "master": _make(MasterPlan, master, "master"),
+                 "grid": None if grid is None else _make(TempoGrid, grid, "grid")}
+        return cls(**_known(cls, {**d, **parts}, ""))
 
     @classmethod
-    def from_json(cls, source: str | Path) -> "MixPlan":
-        """Load a plan from a JSON file path or a JSON string."""
-        from ..errors import WorkbenchError
+    def from_json(cls, source: str | os.PathLike) -> "MixPlan":
+        """Load a plan from a JSON file path or a JSON string.
 
-        text = str(source)
+        Raises
+        ------
+        WorkbenchError
+            ``bad_plan`` when the file cannot be read, is not JSON, or a field is wrong.
+        """
+        if isinstance(source, bytes) or not isinstance(source, (str, os.PathLike)):
+            raise WorkbenchError("bad_plan", f"A plan is given as a path or a JSON string, not {_show(source)}.",
+                                 "Pass the path of a plan.json written by `workbench mix`.")
+        text = str(source) if isinstance(source, str) else ""
         if not text.lstrip().startswith("{"):
             try:
                 text = Path(source).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise WorkbenchError("bad_plan", f"Cannot read the plan file {source}: {exc.strerror}.",
+            except (OSError, UnicodeDecodeError) as exc:
+                why = getattr(exc, "strerror", None) or "it is not UTF-8 text"
+                raise WorkbenchError("bad_plan", f"Cannot read the plan file {source}: {why}.",
                                      "Give the path of a plan.json written by `workbench mix`.") from None
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
             raise WorkbenchError("bad_plan", f"The plan is not valid JSON ({exc.msg}, line {exc.lineno}).",
                                  "Fix the JSON syntax, or write the plan again with `workbench mix`.") from None
+        except RecursionError:
+            raise WorkbenchError("bad_plan", "The plan is nested too deeply to be a mix plan.",
+                                 "Write the plan again with `workbench mix`.") from None
 
     def decisions(self) -> list[tuple[str, str, str]]:
         """Every decision as ``(where, what, reason)`` rows, for reports and tables."""
@@ -306,12 +746,46 @@ def describe_pan(pan: float) -> str:
     return f"{abs(pan) * 100:.0f}% {'left' if pan < 0 else 'right'}"
 
 
-def _known(cls, d: dict) -> dict:
+def _stem_path(name: Any) -> str:
+    return f"stems[{json.dumps(name, ensure_ascii=False) if isinstance(name, str) else _show(name)}]"
+
+
+def _mapping(where: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        what = "missing" if value is None else f"{_show(value)}, not an object"
+        raise PlanError(where, value, "a JSON object ({...}) as `workbench mix` writes it",
+                        f"Restore {where} from a plan written by `workbench mix`.", problem=f"is {what}")
+
+
+def _known(cls: type, d: dict, where: str) -> dict:
+    """``d`` without the forward-compatible keys :data:`FORWARD_KEYS` lists; refuse any other unknown key."""
     names = {f.name for f in fields(cls)}
-    unknown = set(d) - names
+    ignorable = FORWARD_KEYS.get(cls.__name__, frozenset())
+    unknown = sorted(str(k) for k in d if k not in names and k not in ignorable)
     if unknown:
-        raise ValueError(f"unknown field(s) {sorted(unknown)} in {cls.__name__}")
-    return dict(d)
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, sorted(names), n=1)
+            hints.append(f'"{k}"' + (f' (did you mean "{close[0]}"?)' if close else ""))
+        raise PlanError(where or "the plan", unknown, "made of the fields " + ", ".join(sorted(names)),
+                        f"Remove or correct {', '.join(hints)} in the plan.",
+                        problem=f"has unknown field(s) {', '.join(hints)}")
+    required = [f.name for f in fields(cls)
+                if f.default is dataclass_missing and f.default_factory is dataclass_missing]
+    for name in required:
+        if name not in d:
+            raise PlanError(_join(where, name), None, f"given (a {cls.__name__} needs {', '.join(required)})",
+                            f"Add {_join(where, name)} to the plan, {_REDO}.", problem="is missing")
+    return {k: v for k, v in d.items() if k in names}
+
+
+def _make(cls: type, d: Any, where: str) -> Any:
+    """``cls(**d)`` with every problem reported at ``where`` (the JSON path of ``d``)."""
+    _mapping(where, d)
+    try:
+        return cls(**_known(cls, d, where))
+    except PlanError as exc:
+        raise exc.rerooted(cls.__name__, where) from None
 
 
 def _json_safe(x):

@@ -125,6 +125,7 @@ from ..analysis.loudness import TruePeakMeter
 from ..audio_io import BLOCK_FRAMES, atomic_path, iter_blocks
 from ..errors import WorkbenchError
 from ..session import Session, Stem
+from ..workers import DEFAULT_WORKERS
 from . import dsp
 from .plan import STAGES, Compressor, MixPlan, ReverbBus, StemPlan
 
@@ -554,7 +555,7 @@ def render(
     preroll_frames: int = 0,
     bit_depth: int | None = None,
     progress: Progress | None = None,
-    workers: int = 2,
+    workers: int = DEFAULT_WORKERS,
     block_frames: int = BLOCK_FRAMES,
     stems_dir: str | os.PathLike | None = None,
     cache: StemCache | None = None,

@@ -6,6 +6,13 @@ from dataclasses import asdict, dataclass
 
 from ..errors import WorkbenchError
 
+#: The ranges a user may ask for (the plan's master is held to the same ones,
+#: :mod:`workbench.mixing.plan`).
+TARGET_LUFS_RANGE = (-40.0, -5.0)
+CEILING_DBTP_RANGE = (-12.0, 0.0)
+BIT_DEPTHS = (16, 24)
+SAMPLE_RATES = (44100, 48000, 88200, 96000)
+
 
 @dataclass(frozen=True)
 class MixSettings:
@@ -14,11 +21,14 @@ class MixSettings:
     Parameters
     ----------
     target_lufs : float
-        Integrated loudness of the finished mix (ITU-R BS.1770-4). −14 LUFS is the
-        playback reference of the large streaming services (AES TD1008, 2021).
+        Integrated loudness of the finished mix (ITU-R BS.1770-4). −14 LUFS is our
+        engineering choice: the level the large streaming services normalise music
+        to on playback, so the mix is neither turned down nor up there. (AES TD1008,
+        2021, recommends −16 LUFS for track-normalised streaming delivery.)
     ceiling_dbtp : float
-        True-peak ceiling of the mix. −1 dBTP leaves room for lossy encoding
-        (EBU R128 s1 / AES TD1008 recommend ≤ −1 dBTP).
+        True-peak ceiling of the mix. −1 dBTP leaves room for lossy encoding:
+        the maximum permitted true-peak level of EBU R 128 (2020), also
+        recommended by AES TD1008 (2021).
     bit_depth : int
         16 (dithered, the delivery spec of DESIGN §6) or 24.
     sample_rate : int
@@ -45,10 +55,12 @@ class MixSettings:
 
     def __post_init__(self) -> None:
         checks = [
-            ("target_lufs", -40.0 <= self.target_lufs <= -5.0, "between −40 and −5 LUFS"),
-            ("ceiling_dbtp", -12.0 <= self.ceiling_dbtp <= 0.0, "between −12 and 0 dBTP"),
-            ("bit_depth", self.bit_depth in (16, 24), "16 or 24"),
-            ("sample_rate", self.sample_rate in (44100, 48000, 88200, 96000), "44100, 48000, 88200 or 96000"),
+            ("target_lufs", TARGET_LUFS_RANGE[0] <= self.target_lufs <= TARGET_LUFS_RANGE[1],
+             "between −40 and −5 LUFS"),
+            ("ceiling_dbtp", CEILING_DBTP_RANGE[0] <= self.ceiling_dbtp <= CEILING_DBTP_RANGE[1],
+             "between −12 and 0 dBTP"),
+            ("bit_depth", self.bit_depth in BIT_DEPTHS, "16 or 24"),
+            ("sample_rate", self.sample_rate in SAMPLE_RATES, "44100, 48000, 88200 or 96000"),
             ("width", 0.0 <= self.width <= 1.0, "between 0 and 1"),
             ("preview_seconds", 5.0 <= self.preview_seconds <= 120.0, "between 5 and 120 s"),
             ("max_eq_cut_db", 0.0 <= self.max_eq_cut_db <= 12.0, "between 0 and 12 dB"),

@@ -19,8 +19,7 @@ Every widget carries ``wb-*`` CSS classes (stable selectors for tests and stylin
 
 from .app import Workbench
 from .downloads import Downloads
-from .files import (UploadLimits, WorkFolder, sample_stems_dir, sanitise_upload_name, save_uploads,
-                    stem_excerpt_wav)
+from .files import UploadLimits, WorkFolder, sample_stems_dir, sanitise_upload_name, save_uploads, stem_excerpt_wav
 from .mix import ABPlayers, MixPanel
 from .model import AB_VARIANTS, Variant, WorkbenchModel, render_ab
 from .stems import FindingsPanel, StemTable

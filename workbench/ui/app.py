@@ -202,7 +202,7 @@ class Workbench:
                     self.findings.notify("Wait until the current action has finished, then remove the stem.")
                     return False
                 self._run("Removing the stem", lambda progress: self._load(
-                    lambda: (self.model.remove_upload(file), self.model.base)[1], progress))
+                    lambda: self._remove_and_base(file), progress))
                 return True
             if kind == "category":
                 changed = self.model.set_category(file, value)
@@ -213,10 +213,15 @@ class Workbench:
         except WorkbenchError as e:
             self.findings.notify(f"{e.message} {e.fix}", "error")
             return False
-        if changed:
+        if changed and self.model.base is not None:
             stem = self.model.base.stem(file)
             self._choice_changed(f"you set {stem.name} to {value}")
         return True
+
+    def _remove_and_base(self, file: str):
+        """Remove an uploaded stem; the session that remains."""
+        self.model.remove_upload(file)
+        return self.model.base
 
     def _choice_changed(self, reason: str) -> None:
         if self.model.preview_version is not None or self.model.plan is not None:
@@ -256,7 +261,7 @@ class Workbench:
         if m.preview_stale:
             self.mix.mark_stale("you changed a setting while it was rendering")
             self.ab.mark_stale()
-        else:
+        elif m.section is not None:
             self.mix.mark_fresh()
             self.ab.mark_fresh()
             self.decisions.mark_stale(False)
@@ -286,6 +291,7 @@ class Workbench:
 
     def _after_render(self) -> None:
         m = self.model
+        assert m.mix is not None and m.plan is not None      # render_mix set them
         r = m.mix.render
         self.decisions.update(m.plan, stale=m.mix_stale)
         self.masking.update(m.analysis, m.plan)

@@ -33,7 +33,7 @@ class MixPanel:
     def __init__(self) -> None:
         self._layout()
         self._stale = False
-        self._last = (None, -1.0, 0.0)
+        self._last: tuple[str | None, float, float] = (None, -1.0, 0.0)
         self.set_enabled(False)
         self.set_status("Load stems to start.")
 

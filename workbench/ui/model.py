@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..categories import CATEGORY_NAMES
 from ..errors import WorkbenchError
@@ -30,6 +31,10 @@ from ..mixing.render import StemCache
 from ..mixing.settings import MixSettings
 from ..session import IMPORTANCE_LEVELS, Session, load_session
 from .files import UploadLimits, UploadOutcome, WorkFolder, sample_stems_dir, save_uploads, stem_excerpt_wav, zip_folder
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..pipeline import MixResult
 
 #: ``progress(what, fraction)``: a plain-words stage and the job's overall fraction done (0..1).
 JobProgress = Callable[[str, float], None]
@@ -107,17 +112,17 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
 
     by_key = {v.key: v for v in AB_VARIANTS}
     try:
-        variants = [by_key[v] if isinstance(v, str) else v for v in variants]
+        chosen = [by_key[v] if isinstance(v, str) else v for v in variants]
     except KeyError as e:
         raise ValueError(f"unknown A/B version {e.args[0]!r}; use one of {sorted(by_key)}") from None
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     results: dict[str, object] = {}
-    for i, v in enumerate(variants):
+    for i, v in enumerate(chosen):
         def one(done: int, total: int, stage: str, i=i, v=v) -> None:
             if progress:
                 within = 0.6 * done / max(total, 1) if stage == "mix" else 0.6 + 0.4 * done / max(total, 1)
-                progress(f"Rendering preview {i + 1} of {len(variants)}: {v.label}", (i + within) / len(variants))
+                progress(f"Rendering preview {i + 1} of {len(chosen)}: {v.label}", (i + within) / len(chosen))
 
         shares_chains = not (v.bypass & _CHAIN_STAGES)
         result = render(plan, session, folder / f"preview-{v.key}.wav", bypass=v.bypass,
@@ -166,14 +171,14 @@ class WorkbenchModel:
         self._clear_outputs()
 
     def _clear_outputs(self) -> None:
-        self.analysis = None
+        self.analysis: Analysis | None = None
         self.plan: MixPlan | None = None
         self.plan_session: Session | None = None
         self.plan_version: int | None = None
         self.section: PreviewSection | None = None
         self.previews: dict[str, object] = {}
         self.preview_version: int | None = None
-        self.mix = None
+        self.mix: MixResult | None = None
         self.mix_version: int | None = None
         self.downloads: dict[str, Path] = {}
         self.download_versions: dict[str, int] = {}
@@ -351,6 +356,7 @@ class WorkbenchModel:
 
         self.make_plan(scaled(0.0, 0.15))
         plan, session, section = self.plan, self.plan_session, self.section
+        assert plan is not None and session is not None and section is not None   # make_plan set them
         if progress:
             progress("Planning the mix", 0.15)
         self.previews = {}

@@ -42,9 +42,9 @@ def format_line(stem: Stem) -> str:
     """``"44.1 kHz · 16-bit · mono · 24.1 s"`` (or what is known of it)."""
     if not stem.readable:
         return "not readable as audio"
-    ch = {1: "mono", 2: "stereo"}.get(stem.channels, f"{stem.channels} ch")
+    ch = {1: "mono", 2: "stereo"}.get(stem.channels or 0, f"{stem.channels} ch")
     bits = f"{stem.bit_depth}-bit" if stem.bit_depth else (stem.subtype or "?")
-    return f"{stem.sample_rate / 1000:g} kHz · {bits} · {ch} · {stem.duration_s:.1f} s"
+    return f"{(stem.sample_rate or 0) / 1000:g} kHz · {bits} · {ch} · {stem.duration_s:.1f} s"
 
 
 def suggestion_text(stem: Stem) -> str:

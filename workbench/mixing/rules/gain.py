@@ -34,6 +34,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..balance_model import BalanceModel
 from .roles import IMPORTANCE_RANK
 
@@ -190,18 +192,20 @@ def plan_gains(stems: list[GainInput], model: BalanceModel) -> dict[str, GainDec
             out[s.name] = GainDecision(0.0, target, offset, imp, "silent",
                                        "gain 0 dB: the stem is silent, nothing to balance")
             continue
-        pending[s.name] = (s, target, offset, imp, target - s.measured_lufs)
-    normal = [g for (s, _, _, _, g) in pending.values() if not s.too_quiet]
+        pending[s.name] = (s, float(s.measured_lufs), target, offset, imp, target - s.measured_lufs)
+    normal = [g for (s, *_, g) in pending.values() if not s.too_quiet]
     ref = sorted(normal or [g for *_, g in pending.values()])
-    median = ref[len(ref) // 2] if len(ref) % 2 else 0.5 * (ref[len(ref) // 2 - 1] + ref[len(ref) // 2]) if ref else 0.0
-    for name, (s, target, offset, imp, raw) in pending.items():
-        imp_text = "" if imp == 0 else f", {imp:+.0f} LU for importance {s.importance} (suggested {s.suggested_importance})"
+    median = float(np.median(ref)) if ref else 0.0
+    for name, (s, lufs, target, offset, imp, raw) in pending.items():
+        imp_text = ("" if imp == 0 else
+                    f", {imp:+.0f} LU for importance {s.importance} (suggested {s.suggested_importance})")
         if s.too_quiet and raw > median:
             gain = round(min(max(median, MAX_CUT_DB), MAX_BOOST_DB), 2)
-            peak = f"peaks at {s.peak_dbfs:.0f} dBFS, " if s.peak_dbfs is not None and math.isfinite(s.peak_dbfs) else ""
-            out[name] = GainDecision(gain, s.measured_lufs + gain, offset, imp, "too_quiet",
+            peak = (f"peaks at {s.peak_dbfs:.0f} dBFS, "
+                    if s.peak_dbfs is not None and math.isfinite(s.peak_dbfs) else "")
+            out[name] = GainDecision(gain, lufs + gain, offset, imp, "too_quiet",
                                      f"gain {gain:+.1f} dB, the session's median: the stem {peak}barely audible "
-                                     f"(check too_quiet), so its loudness ({s.measured_lufs:.1f} LUFS) may be a "
+                                     f"(check too_quiet), so its loudness ({lufs:.1f} LUFS) may be a "
                                      f"faint tail or bleed; it keeps the level it arrived at relative to the "
                                      f"others instead of the {raw - gain:+.0f} dB more its role's target would take")
             continue
@@ -215,9 +219,9 @@ def plan_gains(stems: list[GainInput], model: BalanceModel) -> dict[str, GainDec
                      f"(the target would take {raw:+.1f} dB: check the stem's level)")
         gain = round(gain, 2)
         out[name] = GainDecision(
-            gain, s.measured_lufs + gain, offset, imp, rule,
+            gain, lufs + gain, offset, imp, rule,
             f"{s.role} ({s.role_reason}): {offset:+.1f} LU{_terms_text(model, s.role, s.terms)}{imp_text}; "
-            f"measured {s.measured_lufs:.1f} LUFS → {s.measured_lufs + gain:.1f} LUFS; "
+            f"measured {lufs:.1f} LUFS → {lufs + gain:.1f} LUFS; "
             f"{model.provenance()}{extra}")
     return out
 

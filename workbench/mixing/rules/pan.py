@@ -183,6 +183,8 @@ def plan_pans(
         if authored is not None and importances[i] == "high":
             out[names[i]] = (0.0, "pan centre: importance high keeps it central")
             continue
+        partner: int | None = None
+        amount = 0.0
         if authored is not None:
             partner = max((j for j in spreadable if j != i),
                           key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
@@ -212,7 +214,7 @@ def plan_pans(
         imp = {"high": ", drawn in: importance high", "low": ", pushed out: importance low"}.get(importances[i], "")
         if authored is None:
             basis = bright
-        elif amount >= CLASH_MIN:
+        elif amount >= CLASH_MIN and partner is not None:
             basis = f"it clashes with {names[partner]} ({amount:.0%} masking), panned as far as authors pan such parts"
         else:
             basis = "a background part, moved out of the centre"
