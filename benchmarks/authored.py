@@ -157,7 +157,7 @@ def evaluate_song(song_rows: list[dict], views: Path, cache: Path, all_rows: lis
     song = song_rows[0]["song"]
     family = song_rows[0]["family"]
     view = views / family / song
-    session = load_session(view)
+    session = load_session(view, max_stems=128)  # a few authored songs have more than 32 tracks
     analysis = analyse(session, cache_dir=cache)
     lufs = {f: s.integrated_lufs for f, s in zip(analysis.files, analysis.stems)}
     rows = [r for r in song_rows if r["file"] in lufs and math.isfinite(lufs[r["file"]])]

@@ -167,7 +167,7 @@ def measure_song(song_dir: Path, views: Path, cache: Path) -> list[dict]:
     meta = json.loads((song_dir / "song.json").read_text())
     view = views / meta["family"] / meta["song"]
     copies = make_view(song_dir, meta, view)
-    session = load_session(view)
+    session = load_session(view, max_stems=128)  # a few authored songs have more than 32 tracks
     by_file = {s.file: s for s in session.stems}
     quiet = {f.stem for f in session.findings if f.code == "too_quiet"}
     labels = {}
@@ -242,7 +242,7 @@ def read_table(path: Path = TABLE) -> list[dict]:
 
 
 def terms_of(row: dict, which: str = "label") -> dict[str, float]:
-    return bm.term_values(row["duty"], row["register_hz"], row[f"section_{which}"])
+    return bm.term_values(row["duty"], row["register_hz"], row[f"section_{which}"], row["hit_share"])
 
 
 #: Stems more than this far below their song's median level are inaudible in

@@ -137,7 +137,7 @@ def test_unknown_fields_are_refused_with_a_suggestion_and_forward_fields_ignored
     with pytest.raises(PlanError, match='"gain_bd" \\(did you mean "gain_db"\\?\\)'):
         _load(d)
     d = plan.to_dict()
-    d["stems"]["Bass"]["role"] = "groove"
+    d["stems"]["Bass"]["colour"] = "red"
     d["comment"] = "edited by hand"
     assert _load(d).to_dict() == plan.to_dict()
 

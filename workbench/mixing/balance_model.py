@@ -17,7 +17,7 @@ authors set the balance themselves (``scripts/make_training_corpus.py``;
 the per-stem table is ``benchmarks/data/training_features.csv``). Only
 *relative* levels matter — the master sets the overall loudness — so the fit
 removes each song's own mean level (a fixed-effects regression) and minimises
-the squared error of the stems' levels around it. Role offsets are shrunk
+a robust (Huber) error of the stems' levels around it. Role offsets are shrunk
 toward the literature prior (:data:`workbench.mixing.rules.gain.PRIOR_OFFSET_LU`)
 with a weight of :data:`PRIOR_WEIGHT_STEMS` pseudo-stems, so a role seen a few
 times moves only part of the way from the prior and a role never seen (vocals:
@@ -53,16 +53,22 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "balance_model.js
 PRIOR_WEIGHT_STEMS = 4.0
 #: Ridge penalty on the feature terms (per unit of a standardised term).
 RIDGE = 2.0
+#: Huber threshold (dB) of the robust fit: levels further than this from the
+#: fit are down-weighted (Huber 1964, "Robust estimation of a location
+#: parameter", Ann. Math. Statist. 35(1)); chosen by leave-one-song-out among
+#: 1.5, 3 and 6 dB and squares (``scripts/fit_balance_model.py``).
+HUBER_DB = 3.0
 
 #: The measured terms, each: name → (what it is, its unit).
 TERMS: dict[str, tuple[str, str]] = {
     "log_duty": ("how much of the song the part plays", "log2 of the share"),
     "register": ("the part's spectral centroid", "octaves re 1 kHz"),
     "section": ("how many parts of the same role play with it", "log2 of the count"),
+    "hits": ("the share of its playing that is onsets", "0..1"),
 }
 
 
-def term_values(duty: float, register_hz: float, section_size: float) -> dict[str, float]:
+def term_values(duty: float, register_hz: float, section_size: float, hit_share: float = 0.0) -> dict[str, float]:
     """The model's terms for one part.
 
     Parameters
@@ -74,12 +80,15 @@ def term_values(duty: float, register_hz: float, section_size: float) -> dict[st
     section_size : float
         The part itself plus the parts of its role that play with it (≥ 1;
         fractional when they overlap only part of the time).
+    hit_share : float
+        Share of its playing frames at or just after an onset (0..1).
     """
     reg = math.log2(register_hz / 1000.0) if register_hz and math.isfinite(register_hz) and register_hz > 0 else 0.0
     return {
         "log_duty": math.log2(min(1.0, max(duty, 0.01))),
         "register": float(min(4.0, max(-4.0, reg))),
         "section": math.log2(max(1.0, section_size)),
+        "hits": float(min(1.0, max(0.0, hit_share))) if math.isfinite(hit_share) else 0.0,
     }
 
 
@@ -200,6 +209,7 @@ def default_model() -> BalanceModel:
 def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str, float]],
         level_lufs: Sequence[float], prior_offset_lu: Mapping[str, float], *,
         prior_weight: float = PRIOR_WEIGHT_STEMS, ridge: float = RIDGE, prior_scale: float = 1.0,
+        huber_db: float | None = HUBER_DB,
         use_terms: Sequence[str] | None = None, fitted_on: Mapping | None = None,
         role_thresholds: Mapping[str, float] | None = None) -> BalanceModel:
     """Fit role offsets and term coefficients on authored levels.
@@ -221,6 +231,8 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
     prior_scale : float
         The prior's offsets are scaled by this before shrinking toward them
         (0: shrink toward equal loudness; 1: toward the literature table).
+    huber_db : float, optional
+        Fit with Huber's robust loss at this threshold (dB) instead of squares.
     use_terms : sequence of str, optional
         Terms to fit (default: all of :data:`TERMS`); the others get 0.
 
@@ -262,6 +274,16 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
     yd_prior = yd - demean((R @ prior)[:, None])[:, 0]
     P = np.diag(np.r_[np.full(len(role_list), prior_weight), np.full(len(names), ridge)])
     beta = np.linalg.solve(Xd.T @ Xd + P, Xd.T @ yd_prior)
+    if huber_db is not None:
+        # Iteratively reweighted least squares with Huber weights (Huber 1964):
+        # a stem more than `huber_db` off the fit counts in proportion to
+        # 1/|residual|, so a few idiosyncratic levels (an effect the author
+        # wanted in front) do not drag a role's offset.
+        for _ in range(20):
+            r = yd_prior - Xd @ beta
+            w = np.minimum(1.0, huber_db / np.maximum(np.abs(r), 1e-9))
+            Xw = Xd * w[:, None]
+            beta = np.linalg.solve(Xd.T @ Xw + P, Xw.T @ yd_prior)
     role_dev = beta[:len(role_list)]
     role_offset = prior + role_dev
     coefs = beta[len(role_list):] / scale

@@ -374,6 +374,8 @@ class StemPlan:
         _number(where, "reverb_send_db", self.reverb_send_db, SEND_DB_RANGE, "dB", none_ok=True,
                 none_means="no send")
         _text(where, "reverb_reason", self.reverb_reason)
+        for name in ("role", "role_reason", "importance_reason"):
+            _text(where, name, getattr(self, name))
         _flag(where, "mute", self.mute)
         _integer(where, "channels", self.channels, STEM_CHANNELS)
         _whole(self, "channels")

@@ -299,6 +299,6 @@ def part_roles(session, analysis: Analysis, model: BalanceModel | None = None, *
             imp, reason = auto, f"{auto}: suggested — {why}; set it to change"
         section = 1.0 + float(sum(co[i, j] for j in range(n) if j != i and roles[j].key == roles[i].key))
         out.append(PartRole(role=roles[i], section=section,
-                            terms=term_values(parts[i].duty, parts[i].register_hz, section),
+                            terms=term_values(parts[i].duty, parts[i].register_hz, section, parts[i].hit_share),
                             importance=imp, suggested_importance=auto, importance_reason=reason))
     return out

@@ -166,7 +166,8 @@ def _terms_text(model: BalanceModel, role: str, terms: dict) -> str:
     for what, lu in model.explain(role, terms)[1:]:
         if abs(lu) >= 0.3:
             label = {"log_duty": "for how much it plays", "register": "for its register",
-                     "section": "for the parts of its role playing with it"}.get(what, what)
+                     "section": "for the parts of its role playing with it",
+                     "hits": "for how much of it is hits"}.get(what, what)
             parts.append(f"{lu:+.1f} {label}")
     return (" (" + ", ".join(parts) + ")") if parts else ""
 
