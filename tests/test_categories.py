@@ -526,3 +526,9 @@ def test_get_category_returns_the_row():
     assert categories.get_category("bv").name == "Backing Vocal"
     with pytest.raises(WorkbenchError):
         categories.get_category("nope")
+
+
+@pytest.mark.parametrize("name", ["SID Chords A.wav", "Chords hi.wav", "another chords 2.wav", "chorus01.ogg.wav"])
+def test_chords_and_chorus_are_not_a_choir(name):
+    # issue 13: "SID Chords A" was read as a backing vocal through the German "Chor"
+    assert suggest_from_name(name).category != "Backing Vocal"

@@ -391,7 +391,15 @@ def test_a_weak_name_the_audio_agrees_with_gains_confidence():
 
 def test_a_weak_name_loses_to_confident_audio():
     assert combine("Lead Vocal", 0.55, audio_says("Synth", 0.9)) == ("Synth", 0.9, "audio", None)
-    assert combine("Lead Vocal", 0.55, audio_says("Synth", 0.4)) == ("Lead Vocal", 0.55, "name", None)
+    assert combine("Keys", 0.55, audio_says("Synth", 0.4)) == ("Keys", 0.55, "name", None)
+
+
+def test_a_vocal_hint_in_the_name_is_not_vocal_evidence():
+    # "Lead" alone (a hint) is not a voice when the audio hears an instrument, however unsure (issue 13)
+    assert combine("Lead Vocal", 0.55, audio_says("Synth", 0.4)) == ("Synth", 0.4, "audio", None)
+    assert combine("Backing Vocal", 0.55, audio_says("Pads", 0.3)) == ("Pads", 0.3, "audio", None)
+    # a confident vocal name stays a vocal
+    assert combine("Lead Vocal", 0.92, audio_says("Synth", 0.9))[0] == "Lead Vocal"
 
 
 def test_bass_with_no_low_end_gets_a_mislabel_note():

@@ -451,6 +451,11 @@ _LEAD_MARKERS = frozenset({"lead", "ld", "solo", "riff", "hook", "melody", "melo
 _RHYTHM_MARKERS = frozenset({"rhythm", "rhy", "rythm", "rhythmic", "rythme", "ritmo",
                              "rhythmus", "chords", "strum"})
 
+#: Whole words that start or end like a category word but are not compounds of
+#: it: "chords" and "chorus" (a harmony part, an effect) are not a "Chor"
+#: (German: choir). Issue 13: "SID Chords A" was read as a backing vocal.
+_NOT_COMPOUNDS = frozenset({"chord", "chords", "chorus", "choruses", "chorale", "chordal", "chorded"})
+
 #: Words marking a background element (the guide: atmospheres, subtle textures → low).
 _LOW_MARKERS = frozenset({"shaker", "egg", "texture", "atmos", "atmo", "atmosphere",
                           "ambience", "ambiance", "ambient", "drone"})
@@ -840,7 +845,8 @@ def _part_of_word(tokens: list[str], categories: tuple[Category, ...]) -> list[_
                if len(k) == 1 and len(k[0]) >= 4 and e.kind != "hint" and not k[0].isdigit()]
     found = []
     for t in tokens:
-        if len(t) < 6 or t in _POSITION_WORDS or t in _GENERIC_WORDS or t.isdigit():
+        if (len(t) < 6 or t in _POSITION_WORDS or t in _GENERIC_WORDS or t.isdigit()
+                or t in _NOT_COMPOUNDS):
             continue
         for word, entry in singles:
             if len(t) - len(word) >= 2 and (t.startswith(word) or t.endswith(word)):

@@ -871,6 +871,8 @@ def combine(name_category: str | None, name_confidence: float,
 
     Rules, in order:
 
+    0. A vocal suggested only by a hint in the name ("Lead", "bg") gives way to
+       the audio when the audio hears an instrument: a vocal needs vocal evidence.
     1. A confident name (``name_confidence >= NAME_CONFIDENT``) wins. If the audio
        contradicts it in a way physics can check (a Bass with almost nothing below
        250 Hz, a Kick with no low end or no hits, drums with no hits, Cymbals with
@@ -900,6 +902,11 @@ def combine(name_category: str | None, name_confidence: float,
         A plain-words note that the name looks wrong, or ``None``.
     """
     audio = audio_suggestion if audio_suggestion is not None and audio_suggestion.category else None
+    if name_category in _VOCALS and name_confidence < NAME_CONFIDENT and audio is not None \
+            and audio.category not in _VOCALS:
+        # A vocal needs vocal evidence: a hint alone ("Lead", "bg") is not one
+        # when the audio hears an instrument (issue 13).
+        return audio.category, float(audio.confidence), "audio", None
     if name_category and name_confidence >= NAME_CONFIDENT:
         note = _mislabel_note(name_category, audio) if audio is not None else None
         return name_category, float(name_confidence), "name", note
