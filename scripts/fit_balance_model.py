@@ -119,8 +119,8 @@ def label_category(stem: dict, auto: tuple[str | None, float]) -> tuple[str, str
     plugin = str(stem.get("plugin") or "").lower()
     if plugin in PLUGIN_CATEGORY:
         return PLUGIN_CATEGORY[plugin], "plugin"
-    if named.category:
-        return named.category, "name (weak)"
+    if named.category and named.category not in ("Lead Vocal", "Backing Vocal"):
+        return named.category, "name (weak)"  # a hint ("lead", "bg") is no evidence of a voice
     if auto[0]:
         return auto[0], "audio"
     return "Other", "none"
@@ -260,9 +260,18 @@ def fittable(rows: Sequence[dict]) -> list[dict]:
     return [r for r in rows if r["author_lufs"] >= m[r["song"]] - INAUDIBLE_BELOW_MEDIAN_LU]
 
 
+#: Roles the authored sources hold too few real examples of to fit (a voice
+#: sample, a GM choir patch): they keep the literature prior (issue 13).
+PRIOR_ONLY_ROLES = ("lead vocal", "backing vocal")
+
+
 def fit_rows(rows: Sequence[dict], which: str = "label", **kw) -> bm.BalanceModel:
-    """Fit the model on table rows (``which``: the labelled or the detected roles)."""
-    rows = fittable(rows)
+    """Fit the model on table rows (``which``: the labelled or the detected roles).
+
+    Stems inaudible in the author's mix and vocal roles are left out
+    (:func:`fittable`, :data:`PRIOR_ONLY_ROLES`).
+    """
+    rows = [r for r in fittable(rows) if r[f"{which}_role"] not in PRIOR_ONLY_ROLES]
     return bm.fit([r["song"] for r in rows], [r[f"{which}_role"] for r in rows],
                   [terms_of(r, which) for r in rows], [r["author_lufs"] for r in rows], PRIOR_OFFSET_LU,
                   fitted_on={"songs": len({r["song"] for r in rows}), "stems": len(rows),
