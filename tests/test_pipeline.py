@@ -83,7 +83,8 @@ def test_mix_of_the_sample_stems_meets_the_targets(sample_mix):
     side = np.mean((x[:, 0] - x[:, 1]) ** 2) / np.mean((x[:, 0] + x[:, 1]) ** 2)
     assert 0.01 < side < 0.5
     report = (sample_mix / "report.md").read_text()
-    assert "## Decisions" in report and "Lead Vocal" in report and "masks" in report
+    assert "## Decisions" in report and "Lead Vocal" in report and "role: lead vocal" in report
+    assert "Limiter: takes up to" in report
 
 
 def test_edited_plan_renders_identically_and_edits_take_effect(sample_mix, tmp_path):
