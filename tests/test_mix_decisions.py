@@ -148,6 +148,7 @@ def test_a_suggested_lead_is_high_and_the_users_choice_wins(tmp_path):
     assert "your choice" in user.stems["Synth 1"].importance_reason
     step = gain.importance_step("high", "medium")
     assert user.stems["Synth 1"].gain_db - lead.gain_db == pytest.approx(step, abs=0.05)
+    assert user.stems["Kick"].gain_db == pytest.approx(plan.stems["Kick"].gain_db, abs=1e-9)  # the others stay
     # setting the suggested level by hand changes nothing
     same = plan_mix(session.with_settings(importance={"Synth 1": "high"}), analysis)
     assert same.stems["Synth 1"].gain_db == pytest.approx(lead.gain_db, abs=1e-6)
@@ -184,16 +185,19 @@ def test_a_faint_tail_is_not_raised_to_its_role_target(tmp_path):
 
 
 def test_no_stem_is_raised_far_above_the_session():
-    model = bm.BalanceModel(role_offset_lu={"keys": 0.0, "pad": 0.0}, role_stems={}, coef_lu={}, centre={},
+    # C's role sits 10 LU above the others and it arrives 18 LU below them (not faint: < 20 LU):
+    # its target would take 30 dB more than A's gain, the median's 2 dB more is allowed 24
+    model = bm.BalanceModel(role_offset_lu={"keys": 0.0, "pad": 10.0}, role_stems={}, coef_lu={}, centre={},
                             prior_offset_lu={})
     stems = [gain.GainInput("A", "keys", "", "medium", "medium", -20.0, {}),
              gain.GainInput("B", "keys", "", "medium", "medium", -22.0, {}),
-             gain.GainInput("C", "pad", "", "medium", "medium", -80.0, {})]
+             gain.GainInput("C", "pad", "", "medium", "medium", -40.0, {})]
     out = gain.plan_gains(stems, model)
     assert out["C"].rule == "capped"
-    # the median of the raw gains 0, 2 and 60 is 2: C is held 24 dB above it (every gain then moves
-    # by one amount to the bus level, so compare with A, whose raw gain was 0)
     assert out["C"].gain_db - out["A"].gain_db == pytest.approx(2.0 + gain.MAX_ABOVE_MEDIAN_DB, abs=0.02)
+    # far below the others it is a faint part instead: it keeps its arrival relation
+    faint = gain.plan_gains(stems[:2] + [gain.GainInput("C", "pad", "", "medium", "medium", -60.0, {})], model)
+    assert faint["C"].rule == "faint" and faint["C"].gain_db == pytest.approx(faint["B"].gain_db, abs=1.01)
     assert "capped" in out["C"].reason
 
 

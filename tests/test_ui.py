@@ -400,3 +400,30 @@ def test_downloads_fall_back_to_inline_links_when_voila_does_not_serve_the_folde
     finally:
         work.cleanup()
     assert list((tmp_path / DOWNLOADS_DIRNAME).iterdir()) == []
+
+
+def test_the_suggested_lead_is_shown_in_the_stem_table(tmp_path, cache):
+    # an instrumental: a melody, a chord part and a kick; the melody is suggested as the lead
+    n = 16 * 44100
+    t = np.arange(n) / 44100
+    folder = tmp_path / "song"
+    folder.mkdir()
+    melody = sum(np.sin(2 * np.pi * 660 * k * t * (1 + 0.003 * np.sin(2 * np.pi * 5 * t))) / k for k in range(1, 6))
+    chords = sum(np.sin(2 * np.pi * f * t) for f in (110, 138.6, 164.8)) * (np.sin(2 * np.pi * 0.1 * t) > 0.3)
+    kick = np.sin(2 * np.pi * 60 * t) * np.exp(-((t % 0.5) / 0.12))
+    for name, x in (("Synth 1", melody), ("Synth 2", chords), ("Kick", kick)):
+        sf.write(str(folder / f"{name}.wav"), (0.3 * x / np.abs(x).max()).astype(np.float32), 44100, subtype="PCM_16")
+    wb = Workbench(folder, background=False, settings=FAST, links="inline")
+    try:
+        assert wb.stems.rows["Synth 1.wav"].importance.value == "medium"     # before planning: the default
+        wb._on_generate()
+        assert wb.model.plan.stems["Synth 1"].importance == "high"
+        assert wb.stems.rows["Synth 1.wav"].importance.value == "high"       # the suggestion, shown
+        assert "Suggested lead: Synth 1" in wb.findings.notices.value
+        # the user's choice wins over the suggestion
+        wb.stems.rows["Synth 1.wav"].importance.value = "low"
+        wb._on_generate()
+        assert wb.model.plan.stems["Synth 1"].importance == "low"
+        assert wb.stems.rows["Synth 1.wav"].importance.value == "low"
+    finally:
+        wb.work.cleanup()

@@ -81,15 +81,14 @@ PRIOR_OFFSET_LU: dict[str, float] = {
 #: background part clearly recedes. Our choice.
 IMPORTANCE_OFFSET_LU = {"high": 3.0, "medium": 0.0, "low": -4.0}
 
-#: Loudness of the 0 LU reference stem before the master. Arbitrary (the master
-#: normalises the mix, and :data:`BUS_LUFS` then sets the overall level).
-REFERENCE_LUFS = -20.0
-#: The planned stems together are set to this loudness before the master (all
-#: gains moved by one amount, so the balance is unchanged): the master brings
-#: the mix to its target, and −20 LUFS on the bus keeps each stem and the sum
-#: well under full scale in the renderer's float bus and in 24-bit processed
-#: stems (a kick with a 20 dB crest factor peaks near 0 dBFS at −20 LUFS). Our choice.
-BUS_LUFS = -20.0
+#: Loudness of the 0 LU reference stem before the master. The level is
+#: arbitrary (the master normalises the mix); −24 LUFS puts a typical part near
+#: −27 LUFS, so a session of 16 to 32 parts sums to about −18 to −15 LUFS on the
+#: float bus and each stem — a kick with a 20 dB crest factor included — stays
+#: well under full scale in the 24-bit processed stems. Each stem's gain depends
+#: only on that stem, so changing one stem's importance re-processes only it.
+#: Our choice.
+REFERENCE_LUFS = -24.0
 
 #: Bounds on one stem's gain: beyond them the stem is broken, not quiet.
 MAX_BOOST_DB = 40.0
@@ -251,37 +250,7 @@ def plan_gains(stems: list[GainInput], model: BalanceModel) -> dict[str, GainDec
             f"{s.role} ({s.role_reason}): {offset:+.1f} LU{_terms_text(model, s.role, s.terms)}{imp_text}; "
             f"measured {lufs:.1f} LUFS → {lufs + gain:.1f} LUFS; "
             f"{model.provenance()}{extra}")
-    return _to_bus_level(out)
-
-
-def _to_bus_level(decisions: dict[str, GainDecision]) -> dict[str, GainDecision]:
-    """Move every gain by one amount so that the planned stems sum to :data:`BUS_LUFS` (powers add)."""
-    levels = [d.target_lufs for d in decisions.values() if d.rule != "silent" and math.isfinite(d.target_lufs)]
-    if not levels:
-        return decisions
-    bus = 10 * math.log10(sum(10 ** (lv / 10) for lv in levels))
-    shift = BUS_LUFS - bus
-    out = {}
-    for name, d in decisions.items():
-        if d.rule == "silent":
-            out[name] = d
-            continue
-        gain = round(min(max(d.gain_db + shift, MAX_CUT_DB), MAX_BOOST_DB), 2)
-        out[name] = GainDecision(gain, d.target_lufs + (gain - d.gain_db), d.offset_lu, d.importance_lu, d.rule,
-                                 _shift_reason(d.reason, d.gain_db, gain, d.target_lufs + (gain - d.gain_db)))
     return out
-
-
-def _shift_reason(reason: str, old_gain: float, new_gain: float, level: float) -> str:
-    """The reason with the final gain and level (the bus normalisation moved them)."""
-    if reason.startswith("gain "):
-        head, _, rest = reason.partition(", ")
-        return f"gain {new_gain:+.1f} dB, " + rest
-    if " → " in reason:
-        head, _, tail = reason.rpartition(" → ")
-        after = tail.split(" LUFS", 1)
-        return f"{head} → {level:.1f} LUFS{after[1] if len(after) > 1 else ''}"
-    return reason
 
 
 def importance_step(level_from: str, level_to: str) -> float:
