@@ -389,3 +389,27 @@ def test_heavy_limiting_is_reported_with_a_gentler_target(tmp_path):
 
     again = mix_session(folder, tmp_path / "out2", cache_dir=tmp_path / "c", settings=MixSettings(target_lufs=gentler))
     assert again.render.limiter_peak_reduction_db < HEAVY_LIMITING_DB - 1.5
+
+
+def test_the_user_can_override_a_role(drums, tmp_path):
+    from workbench import WorkbenchError
+    from workbench.cli import main
+
+    session, analysis, plan = drums
+    moved = plan_mix(session.with_settings(role={"Toms": "hand percussion"}), analysis)
+    assert moved.stems["Toms"].role == "hand percussion"
+    assert moved.stems["Toms"].role_reason.startswith("your choice (detected: percussion hits")
+    model = bm.default_model()
+    i = analysis.index("Toms")
+    before = part_roles(session, analysis)[i].terms
+    after = part_roles(session.with_settings(role={"Toms": "hand percussion"}), analysis)[i].terms  # shaker's section
+    expected = model.offset("hand percussion", after) - model.offset("percussion hits", before)
+    assert moved.stems["Toms"].gain_db - plan.stems["Toms"].gain_db == pytest.approx(expected, abs=0.02)
+    with pytest.raises(WorkbenchError, match="Role 'tom fills' for 'Toms' is not known"):
+        session.with_settings(role={"Toms": "tom fills"})
+    # the same from the command line; a bad role is a clear message and exit 2
+    folder = session.folder
+    assert main(["mix", str(folder), "-o", str(tmp_path / "o"), "--preview", "--quiet",
+                 "--role", "Toms=hand percussion"]) == 0
+    assert "| Toms | role: hand percussion | your choice" in (tmp_path / "o" / "report.md").read_text()
+    assert main(["mix", str(folder), "-o", str(tmp_path / "p"), "--quiet", "--role", "Toms=fills"]) == 2

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--preview", action="store_true", help="render only the most representative section")
     m.add_argument("--importance", action="append", metavar="NAME=LEVEL", help="low, medium or high (repeatable)")
     m.add_argument("--category", action="append", metavar="NAME=CATEGORY", help="override a category (repeatable)")
+    m.add_argument("--role", action="append", metavar="NAME=ROLE",
+                   help="override the role the planner detected, e.g. \"Toms=percussion hits\" (repeatable)")
     m.add_argument("--plan", metavar="plan.json", help="render this (hand-edited) plan instead of deciding one")
     m.add_argument("--target-lufs", type=float, default=-14.0, help="integrated loudness target (default -14)")
     m.add_argument("--ceiling", type=float, default=-1.0, help="true-peak ceiling in dBTP (default -1)")
@@ -120,11 +122,12 @@ def cmd_mix(args) -> int:
     settings = MixSettings(target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling, bit_depth=args.bit_depth,
                            preview_seconds=args.preview_seconds, pan_style=args.pan_style)
     importance, category = _pairs(args.importance, "importance"), _pairs(args.category, "category")
+    role = _pairs(args.role, "role")
     bar = None if args.quiet else _ProgressBar()
     try:
         result = mix_session(args.folder, args.out, settings=settings, importance=importance, category=category,
                              plan=args.plan, preview=args.preview, project=args.project, stems=args.stems,
-                             progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth)
+                             progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth, role=role)
     finally:
         if bar:
             bar.close()

@@ -47,7 +47,7 @@ class MixResult:
 
 
 def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str] | None = None,
-            category: Mapping[str, str] | None = None, cache_dir=None,
+            category: Mapping[str, str] | None = None, role: Mapping[str, str] | None = None, cache_dir=None,
             progress: Progress | None = None, for_mix: bool = False) -> tuple[Session, Analysis]:
     """Load and check the stems (unless given a Session), apply the user's choices, analyse.
 
@@ -55,7 +55,8 @@ def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str
     ``for_mix``, ``nothing_to_mix`` when the mix could only be silence (:func:`check_something_to_mix`).
     """
     session = source if isinstance(source, Session) else load_session(source)
-    session = session.with_settings(importance=dict(importance or {}), category=dict(category or {}))
+    session = session.with_settings(importance=dict(importance or {}), category=dict(category or {}),
+                                    role=dict(role or {}))
     if not session.can_mix:
         listed = "\n".join(f"  ✗ {f.stem or 'session'}: {f.message} Fix: {f.fix}" for f in session.errors)
         raise WorkbenchError("cannot_mix", f"The session in {session.folder} cannot be mixed:\n{listed}",
@@ -97,7 +98,7 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                 category: Mapping[str, str] | None = None, plan: MixPlan | str | os.PathLike | None = None,
                 preview: bool = False, project: str | None = None, stems: bool = False, cache_dir=None,
                 progress: Progress | None = None, bpm: float | None = None,
-                stems_bit_depth: int = 24) -> MixResult:
+                stems_bit_depth: int = 24, role: Mapping[str, str] | None = None) -> MixResult:
     """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
 
     Parameters
@@ -107,8 +108,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     out_dir : path-like
         Where to write ``mix.wav`` (or ``preview.wav``), ``plan.json`` and ``report.md``.
     settings : MixSettings, optional
-    importance, category : mapping, optional
-        The user's choices by stem name (``{"Lead Vocal": "high"}``).
+    importance, category, role : mapping, optional
+        The user's choices by stem name (``{"Lead Vocal": "high"}``, ``{"Toms": "percussion hits"}``).
     plan : MixPlan or path, optional
         Render this plan instead of deciding one (a hand-edited ``plan.json``).
     preview : bool
@@ -144,7 +145,7 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
         raise WorkbenchError("out_not_writable", f"Cannot write into {out}: permission denied.",
                              "Choose an output folder (-o) you may write to, or change its permissions.")
-    session, analysis = prepare(source, importance=importance, category=category, cache_dir=cache_dir,
+    session, analysis = prepare(source, importance=importance, category=category, role=role, cache_dir=cache_dir,
                                 progress=progress, for_mix=True)
     check_output_place(out, session.folder)
     inputs = tuple(s.path for s in session.stems)

@@ -47,6 +47,9 @@ class Stem:
     #: ``"user"`` when the user set the importance; otherwise the planner may
     #: suggest another (the part that carries the melody: high).
     importance_source: str = "default"
+    #: The part's role when the user set it (:data:`workbench.mixing.rules.roles.ROLES`);
+    #: ``None``: the planner detects it from what the part does.
+    role: str | None = None
 
     def __setattr__(self, name: str, value) -> None:
         # The importance drives every rule's table: refuse a level they do not know
@@ -135,9 +138,17 @@ class Session:
                              "Use one of: " + ", ".join(s.name for s in self.stems))
 
     def with_settings(self, *, importance: dict[str, str] | None = None,
-                      category: dict[str, str] | None = None) -> "Session":
-        """A copy with some stems' importance or category changed by the user."""
+                      category: dict[str, str] | None = None, role: dict[str, str] | None = None) -> "Session":
+        """A copy with some stems' importance, category or role changed by the user."""
+        from .mixing.rules.roles import ROLES
+
         new = replace(self, stems=[replace(s) for s in self.stems], findings=list(self.findings))
+        for key, value in (role or {}).items():
+            wanted = str(value).strip().casefold()
+            if wanted not in ROLES:
+                raise WorkbenchError("bad_role", f"Role {value!r} for {key!r} is not known.",
+                                     "Use one of: " + ", ".join(ROLES))
+            new.stem(key).role = wanted
         for key, level in (importance or {}).items():
             if level not in IMPORTANCE_LEVELS:
                 raise WorkbenchError("bad_importance", f"Importance {level!r} for {key!r} is not valid.",

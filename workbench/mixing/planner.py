@@ -279,6 +279,10 @@ def part_roles(session, analysis: Analysis, model: BalanceModel | None = None, *
     heard = foreground_parts(cats, [p.lead_score for p in parts], [p.duty for p in parts])
     fg = set(named) if named else set(heard)
     roles = [assign_role(cats[i], parts[i].duty, parts[i].hit_share, foreground=i in fg, **thr) for i in range(n)]
+    for i, s in enumerate(stems):
+        if getattr(s, "role", None):
+            roles[i] = Role(s.role, category_key(cats[i]), f"your choice (detected: {roles[i].key}, "
+                                                           f"{roles[i].reason})")
     out = []
     for i, s in enumerate(stems):
         if i in fg:
