@@ -15,8 +15,9 @@ harmonic analysis with the discrete Fourier transform", Proc. IEEE 66(1)), so no
 sample is weighted more than another across the grid.
 
 The analysis frame is two STFT hops (``L = n_fft``: 92.9 ms at 44.1 kHz,
-85.3 ms at 48 kHz) — near the 100 ms momentary block of EBU Tech 3341 / ITU-R
-BS.1770 and long enough for the 10 Hz bins an ERB band at 20 Hz needs. Its power
+85.3 ms at 48 kHz) — close to the 100 ms hop at which EBU Tech 3341 / ITU-R
+BS.1770 step their 400 ms momentary blocks — and long enough for the 10 Hz bins
+an ERB band at 20 Hz needs. Its power
 spectrum is the mean of the two STFT frames *centred* in it (their centres at
 ``k L + L/4`` and ``k L + 3L/4``), so the grid is symmetric about each frame's
 middle; the signal is padded with ``L/4`` zeros in front for that.

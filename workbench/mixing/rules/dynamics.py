@@ -1,9 +1,9 @@
 """Compression by category, importance and measured dynamics.
 
 Ratios, attacks and releases by source follow the starting points of the
-engineering references (Senior, *Mixing Secrets for the Small Studio*, ch. 9
-"Compressing for a reason"; Izhaki, *Mixing Audio*, 3rd ed., ch. 18
-"Compressors"; Owsinski, *The Mixing Engineer's Handbook*, ch. 8): percussive
+engineering references (Senior, *Mixing Secrets for the Small Studio*, the
+chapters on compression; Izhaki, *Mixing Audio*, the chapter on compressors;
+Owsinski, *The Mixing Engineer's Handbook*, the chapter on dynamics): percussive
 sources get an attack slow enough to keep the transient and a release short
 enough to recover before the next hit; sustained sources gentle ratios and
 slower release. The threshold is set from the stem's *own* measured level so
@@ -29,7 +29,7 @@ CATEGORY_COMPRESSION = {
     "Snare": (4.0, 8.0, 100.0),
     "Drums": (3.0, 10.0, 120.0),
     "Percussion": (2.5, 10.0, 100.0),
-    "Cymbals": (1.0, 10.0, 100.0),   # compressing cymbals only brings up wash (Senior ch. 9)
+    "Cymbals": (1.0, 10.0, 100.0),   # compressing cymbals only brings up wash (Senior, *Mixing Secrets*)
     "Bass": (4.0, 15.0, 150.0),
     "Guitar": (2.5, 15.0, 150.0),
     "Keys": (2.0, 20.0, 200.0),
@@ -48,7 +48,8 @@ GAIN_REDUCTION_DB = {"high": 5.0, "medium": 3.5, "low": 2.0}
 
 #: Below this crest factor (peak to active RMS) a stem has already been
 #: compressed or limited: unprocessed acoustic sources measure 12–20 dB
-#: (Katz, *Mastering Audio*, 3rd ed., ch. 5).
+#: (Katz, *Mastering Audio*, on crest factor; the same 12–20 dB range as the
+#: checks' heavy-limiting finding).
 LIMITED_CREST_DB = 10.0
 
 #: Make-up gain restores this fraction of the planned reduction. The threshold

@@ -4,8 +4,8 @@ Three moves, in the order an engineer makes them:
 
 1. **High-pass** every stem below its useful range. Cutoffs by category are the
    lower limits of each source's fundamental range in Owsinski, *The Mixing
-   Engineer's Handbook* (4th ed., ch. 5, "The frequency ranges of instruments")
-   and Izhaki, *Mixing Audio* (3rd ed., ch. 16 "Filters"), lowered to stay below
+   Engineer's Handbook* (its tables of instrument frequency ranges) and Izhaki,
+   *Mixing Audio* (the chapter on filters), lowered to stay below
    the stem's own measured low end, so a filter never cuts what is there.
    High-passing all non-bass sources is also the first rule of De Man & Reiss
    (2013, "A knowledge-engineered autonomous mixing system", AES 135).
@@ -18,8 +18,10 @@ Three moves, in the order an engineer makes them:
    important one, the less important stem is cut in the bands where it masks,
    by a depth that follows the masking margin, bounded by the importance gap —
    Hafezi & Reiss (2015, "Autonomous multitrack equalization based on masking
-   reduction", JAES 63(5)); Wakefield & Dewey (2015, AES 139) on which of two
-   clashing parts listeners prefer to see cut. At most 3 unmasking bells per
+   reduction", JAES 63(5)). Which of two clashing parts is cut follows importance
+   and the priority order of :mod:`~workbench.mixing.rules.roles` — our choice;
+   Wakefield & Dewey (2015, AES 138th Conv.) compared unmasking by EQ with
+   panning, which the pan rule uses. At most 3 unmasking bells per
    stem: with the high-pass and the corrective band that is 5 — within the 6
    parametric bands the product we measure against outputs per track.
 """
@@ -34,9 +36,9 @@ from ...analysis.bands import Bands
 from ..plan import EQBand
 from .roles import IMPORTANCE_RANK, category_key, priority
 
-#: High-pass cutoff by category, Hz (Owsinski ch. 5; Izhaki ch. 16). Kick and bass
+#: High-pass cutoff by category, Hz (Owsinski's and Izhaki's frequency ranges). Kick and bass
 #: get only a subsonic filter (energy below ~30 Hz is inaudible on most systems
-#: and eats headroom; Senior, *Mixing Secrets*, ch. 11).
+#: and eats headroom; Senior, *Mixing Secrets*, on low-end management).
 HIGHPASS_HZ = {
     "Kick": 30.0, "Bass": 30.0, "Drums": 35.0, "Snare": 80.0, "Percussion": 70.0,
     "Cymbals": 250.0, "Guitar": 90.0, "Keys": 50.0, "Synth": 50.0, "Pads": 100.0,

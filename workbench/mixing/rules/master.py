@@ -2,10 +2,12 @@
 
 Glue: 2:1, 30 ms attack, 200 ms release, about 1.5 dB of reduction — the
 classic bus-compressor starting point (the SSL G-series bus compressor's 2:1 /
-30 ms setting; Senior, *Mixing Secrets*, ch. 19 "Buss compression"; Katz,
-*Mastering Audio*, ch. 11). Loudness: integrated loudness to the target (ITU-R
-BS.1770-4; −14 LUFS by default, the streaming playback reference in AES
-TD1008). True peak at or below the ceiling (−1 dBTP by default; EBU R128 s1).
+30 ms setting; Senior, *Mixing Secrets*, on buss compression; Katz,
+*Mastering Audio*). Loudness: integrated loudness to the target (ITU-R
+BS.1770-4; −14 LUFS by default: our engineering choice, the level the large
+streaming services normalise playback to — AES TD1008 recommends −16 LUFS for
+track-normalised streaming). True peak at or below the ceiling (−1 dBTP by
+default: the maximum true-peak level of EBU R 128, also AES TD1008's advice).
 """
 
 from __future__ import annotations

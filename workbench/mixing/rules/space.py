@@ -1,12 +1,12 @@
 """Reverb: one shared return, sends by category and importance.
 
 One shared reverb return, fed by sends, is the standard console layout; it puts
-the parts in one space (Izhaki, *Mixing Audio*, ch. 23 "Reverbs"). The return is
+the parts in one space (Izhaki, *Mixing Audio*, the chapter on reverbs). The return is
 high-passed and low-passed so the reverb adds space without mud in the low end
 or splash in the top — the widely taught "Abbey Road" return EQ (high-pass
-~300–600 Hz, low-pass ~8–10 kHz; Senior, *Mixing Secrets*, ch. 16). A 20 ms
+~300–600 Hz, low-pass ~8–10 kHz; Senior, *Mixing Secrets*, on reverb). A 20 ms
 pre-delay keeps the direct sound and consonants clear of the reverb onset
-(Izhaki ch. 23; Griesinger's work on early reflections and clarity).
+(Izhaki, the chapter on reverbs; Griesinger's work on early reflections and clarity).
 
 Sends by role: low-frequency anchors (kick, bass) dry, so the low end stays
 tight; sustained and vocal parts wetter; cymbals little (they carry their own
