@@ -272,11 +272,28 @@ def fit_rows(rows: Sequence[dict], which: str = "label", **kw) -> bm.BalanceMode
     (:func:`fittable`, :data:`PRIOR_ONLY_ROLES`).
     """
     rows = [r for r in fittable(rows) if r[f"{which}_role"] not in PRIOR_ONLY_ROLES]
-    return bm.fit([r["song"] for r in rows], [r[f"{which}_role"] for r in rows],
+    model = bm.fit([r["song"] for r in rows], [r[f"{which}_role"] for r in rows],
                   [terms_of(r, which) for r in rows], [r["author_lufs"] for r in rows], PRIOR_OFFSET_LU,
                   fitted_on={"songs": len({r["song"] for r in rows}), "stems": len(rows),
                              "families": sorted({r["family"] for r in rows}),
                              "table": "benchmarks/data/training_features.csv"}, **kw)
+    return with_pan_fit(model, rows)
+
+
+def with_pan_fit(model: bm.BalanceModel, rows: Sequence[dict]) -> bm.BalanceModel:
+    """The model with the authored pan style's distances fitted on ``rows`` (the authors' pans)."""
+    from workbench.mixing.rules.pan import pair_key
+
+    paired = [r for r in rows if pair_key(r["name"])]
+    single = [r for r in rows if not pair_key(r["name"])]
+    return bm.BalanceModel.from_dict({
+        **model.to_dict(),
+        "pan_distance": bm.fit_pan_distance([r["author_pan"] for r in single]),
+        "pan_pair_distance": bm.fit_pan_distance([r["author_pan"] for r in paired], default=0.5),
+        "pan_fitted_on": {
+            "stems": len(rows), "songs": len({r["song"] for r in rows}),
+            "share_panned": float(np.mean([abs(r["author_pan"]) >= 0.05 for r in rows])) if rows else 0.0,
+            "pair_stems": len(paired)}})
 
 
 def balance_error_db(levels: np.ndarray, author: np.ndarray) -> float:
@@ -358,19 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = loso(rows, **hp)
     model = bm.BalanceModel.from_dict({**model.to_dict(), "fitted_on": {**model.fitted_on, "hyperparameters": hp,
                                                                          "grid": len(GRID)}})
-    audible = fittable(rows)
-    from workbench.mixing.rules.pan import pair_key
-
-    paired = [r for r in audible if pair_key(r["name"])]
-    single = [r for r in audible if not pair_key(r["name"])]
-    model = bm.BalanceModel.from_dict({
-        **model.to_dict(), "loso_mean_abs_db": float(np.mean(list(errors.values()))),
-        "pan_distance": bm.fit_pan_distance([r["author_pan"] for r in single]),
-        "pan_pair_distance": bm.fit_pan_distance([r["author_pan"] for r in paired], default=0.5),
-        "pan_fitted_on": {
-            "stems": len(audible), "songs": len({r["song"] for r in audible}),
-            "share_panned": float(np.mean([abs(r["author_pan"]) >= 0.05 for r in audible])) if audible else 0.0,
-            "pair_stems": len(paired)}})
+    model = bm.BalanceModel.from_dict({**model.to_dict(), "loso_mean_abs_db": float(np.mean(list(errors.values())))})
     model.save(args.model)
     print(f"{len(rows)} stems, {len({r['song'] for r in rows})} songs; leave-one-song-out balance error "
           f"{np.mean(list(errors.values())):.2f} dB; model written to {args.model}", file=sys.stderr)
