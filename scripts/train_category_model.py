@@ -20,16 +20,33 @@ What it does, in order:
 
    Each stem gets a seeded augmentation (level, sometimes a room reverb, sometimes
    a noise floor), because real stems are not dry studio-silent renders.
+
+   Optionally (``--authored-table PATH --authored-views DIR``) also **real authored
+   stems**: the per-track stems of the training corpus made by
+   ``scripts/make_training_corpus.py`` (LMMS demos, Hydrogen demo songs, Debian MIDI),
+   read from ``DIR/<family>/<song>/<file>`` for the rows of the table (e.g.
+   ``benchmarks/data/training_features.csv``). Only rows whose ``label_source`` does
+   not come from the audio are used (:data:`AUTHORED_LABEL_SOURCES`); rows labelled
+   ``Other``, ``Lead Vocal`` or ``Backing Vocal`` are dropped (the few vocal rows are
+   mostly GM choir patches), and the reserved blind-benchmark songs
+   (:data:`RESERVED_SONGS`) are never read. These stems are used as they are (no
+   augmentation). Without these two options the script behaves exactly as before.
 2. **Hold out a test part by source**, never by clip: whole GM programs, whole GM
    drum kits, whole Hydrogen kits and whole sample files (:data:`TEST_UNITS`), so
-   the score says how the model does on instruments it has never heard.
+   the score says how the model does on instruments it has never heard. Authored
+   stems are held out **by song**: a seeded 30 % of the songs of each family
+   (:func:`authored_split`), so their score says how the model does on songs it
+   never heard.
 3. **Extract features** with the runtime code (:mod:`workbench.analysis.classify`),
-   on the same excerpt the runtime uses.
+   on the same excerpt the runtime uses (authored files: ``classify.excerpt(path)``
+   then ``classify.audio_features``, exactly as at runtime).
 4. **Choose and fit the model**: standardisation then either multinomial logistic
-   regression or a one-hidden-layer MLP, chosen by grouped cross-validation on the
-   training sources only; fitted on the training part; written as JSON (weights
+   regression or a one-hidden-layer MLP (``--models logistic``: logistic regression
+   only), chosen by grouped cross-validation on the training sources only; fitted on the training part; written as JSON (weights
    only, < 100 KB; runtime needs json + numpy).
-5. **Report** the held-out scores and confusion matrix, the predictions on the
+5. **Report** the held-out scores and confusion matrix, the comparison with the
+   previous model (``--baseline-model``, default the file being replaced) on the
+   original held-out set and on the held-out authored songs, the predictions on the
    sample session's stems with their names hidden (when ``sample_stems/`` exists),
    and the cost per stem, in ``benchmarks/results/category_accuracy.md``.
 
@@ -41,6 +58,8 @@ report vary between runs.
 Run from the repository root::
 
     .venv/bin/python scripts/train_category_model.py
+    .venv/bin/python scripts/train_category_model.py \
+        --authored-table benchmarks/data/training_features.csv --authored-views corpus_views
 
 (needs ``pip install scikit-learn mido`` in the venv, and the Debian packages
 ``fluidsynth fluid-soundfont-gm hydrogen-drumkits sonic-pi-samples``.)
@@ -890,6 +909,113 @@ def clip_features(args: tuple[Clip, str]) -> tuple[np.ndarray, str]:
 
 
 # ---------------------------------------------------------------------------
+# Optional: real authored stems (--authored-table / --authored-views)
+# ---------------------------------------------------------------------------
+
+#: ``label_source`` values that say what a stem is without listening to it
+#: (track name, drum group, sample file name, GM program). Rows labelled from the
+#: audio itself ("audio") or from a plugin guess are never used.
+AUTHORED_LABEL_SOURCES = ("name", "drum group", "sample name", "GM program")
+#: Songs kept out of every training and test set of the workbench (blind benchmark).
+RESERVED_SONGS = frozenset({"CapDan-ReggaeTry", "Thomasso-AxeFromThe80s", "CapDan-TwilightArea-OriginalByAlf42red",
+                            "Skiessi-C64", "tutorial_georgyporgy"})
+#: Share of each family's songs held out as test units.
+AUTHORED_TEST_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class AuthoredStem:
+    """One stem of an authored song from the training corpus (read, not rendered)."""
+
+    label: str
+    source: str        # always "authored"
+    unit: str          # "song:<family>/<song>": a whole song is held out
+    split: str
+    family: str
+    path: str
+
+
+def authored_split(songs_by_family: dict[str, list[str]]) -> dict[tuple[str, str], str]:
+    """Seeded ~30 % of the songs of each family held out (at least one per family)."""
+    split = {}
+    for family, songs in sorted(songs_by_family.items()):
+        songs = sorted(songs)
+        rng = np.random.default_rng(int(hashlib.sha1(repr((SEED, "authored", family)).encode()).hexdigest()[:8], 16))
+        n_test = max(1, int(round(AUTHORED_TEST_SHARE * len(songs)))) if len(songs) > 1 else 0
+        test = set(rng.permutation(len(songs))[:n_test].tolist())
+        for i, s in enumerate(songs):
+            split[(family, s)] = "test" if i in test else "train"
+    return split
+
+
+def load_authored(table: Path, views: Path) -> tuple[list[AuthoredStem], Counter]:
+    """Labelled authored stems from the corpus table; returns the stems and what was dropped."""
+    import csv
+
+    dropped: Counter = Counter()
+    rows = []
+    with open(table, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["song"] in RESERVED_SONGS:
+                dropped["reserved song"] += 1
+                continue
+            if r["label_source"] not in AUTHORED_LABEL_SOURCES:
+                dropped[f"label from {r['label_source']!r}"] += 1
+                continue
+            if r["label_category"] not in CLASSES:      # Other, Lead/Backing Vocal: see module docstring
+                dropped[f"label {r['label_category']!r}"] += 1
+                continue
+            path = views / r["family"] / r["song"] / r["file"]
+            if not path.is_file():
+                dropped["file missing"] += 1
+                continue
+            rows.append((r, path))
+    songs: dict[str, list[str]] = defaultdict(list)
+    for r, _ in rows:
+        if r["song"] not in songs[r["family"]]:
+            songs[r["family"]].append(r["song"])
+    split = authored_split(songs)
+    stems = [AuthoredStem(r["label_category"], "authored", f"song:{r['family']}/{r['song']}",
+                          split[(r["family"], r["song"])], r["family"], str(path)) for r, path in rows]
+    stems.sort(key=lambda s: (s.family, s.unit, s.path))
+    return stems, dropped
+
+
+def authored_features(args: tuple[AuthoredStem, str]) -> tuple[np.ndarray, str]:
+    """Features of one authored stem: the runtime excerpt of the file, then the runtime features (cached)."""
+    stem, cache = args
+    st = os.stat(stem.path)
+    key = hashlib.sha1(repr((stem.path, st.st_size, int(st.st_mtime))).encode()).hexdigest()[:16]
+    fpath = Path(cache) / "features" / f"authored-{key}-{FEATURE_CODE}.npy"
+    if fpath.exists():
+        return np.load(fpath), "cached"
+    audio, rate = classify.excerpt(stem.path)
+    feats = classify.audio_features(audio, rate)
+    np.save(fpath, feats)
+    return feats, "read"
+
+
+def held_out_scores(P: np.ndarray, classes, y_true: np.ndarray) -> dict:
+    """Accuracy, balanced accuracy and accuracy above confidence thresholds of one model."""
+    pred = np.array([classes[i] for i in np.argmax(P, axis=1)])
+    conf = np.max(P, axis=1)
+    out = {"n": int(len(y_true)), "acc": float(np.mean(pred == y_true)) if len(y_true) else float("nan"),
+           "bal": float(np.mean([np.mean(pred[y_true == c] == c) for c in np.unique(y_true)]))
+           if len(y_true) else float("nan")}
+    for t in (0.6, 0.8, 0.9):
+        sel = conf >= t
+        out[f"share{t}"] = float(sel.mean()) if len(y_true) else float("nan")
+        out[f"acc{t}"] = float(np.mean(pred[sel] == y_true[sel])) if sel.any() else float("nan")
+    return out
+
+
+def scores_row(name: str, s: dict) -> str:
+    cells = [f"{s['acc']:.3f}", f"{s['bal']:.3f}"]
+    cells += [f"{s[f'acc{t}']:.3f} ({s[f'share{t}']:.0%})" for t in (0.6, 0.8, 0.9)]
+    return f"| {name} | {s['n']} | " + " | ".join(cells) + " |"
+
+
+# ---------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------
 
@@ -897,12 +1023,14 @@ def preprocess(X: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray
     return np.clip((X - mean) / scale, -8.0, 8.0)          # as the runtime does
 
 
-def candidates():
+def candidates(models: str = "all"):
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
     for c in (0.3, 1.0, 3.0, 10.0):
         yield f"logistic C={c}", lambda c=c: LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    if models == "logistic":
+        return
     for h in (24, 48):
         for a in (1e-3, 1e-2, 1e-1):
             yield f"mlp hidden={h} alpha={a}", lambda h=h, a=a: MLPClassifier(
@@ -1091,7 +1219,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-out", type=Path, default=REPORT_OUT)
     ap.add_argument("--sample-stems", type=Path, default=SAMPLE_STEMS)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--authored-table", type=Path, default=None,
+                    help="CSV of labelled authored stems (song, family, file, label_category, label_source), "
+                         "e.g. benchmarks/data/training_features.csv; needs --authored-views")
+    ap.add_argument("--authored-views", type=Path, default=None,
+                    help="folder holding <family>/<song>/<file> for the rows of --authored-table")
+    ap.add_argument("--baseline-model", type=Path, default=None,
+                    help="model to compare with in the report (default: the file at --model-out before it is "
+                         "overwritten)")
+    ap.add_argument("--models", choices=("all", "logistic"), default="all",
+                    help="candidate models for the grouped cross-validation: logistic regression and MLPs "
+                         "(all), or logistic regression only")
     args = ap.parse_args(argv)
+    if (args.authored_table is None) != (args.authored_views is None):
+        ap.error("--authored-table and --authored-views go together")
     command = ".venv/bin/python scripts/train_category_model.py" + "".join(
         f" {shlex.quote(a)}" for a in (argv if argv is not None else sys.argv[1:]))
     print(f"command: {command}", flush=True)
@@ -1103,7 +1244,21 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     (args.cache / "audio").mkdir(parents=True, exist_ok=True)
     (args.cache / "features").mkdir(parents=True, exist_ok=True)
-    clips = build_clips()
+    clips: list = build_clips()
+    n_generated = len(clips)
+    authored: list[AuthoredStem] = []
+    dropped: Counter = Counter()
+    if args.authored_table is not None:
+        authored, dropped = load_authored(args.authored_table, args.authored_views)
+        print(f"{len(authored)} authored stems from {len({a.unit for a in authored})} songs "
+              f"({sum(a.split == 'test' for a in authored)} in held-out songs); dropped: {dict(dropped)}", flush=True)
+    baseline_path = args.baseline_model or (args.model_out if args.model_out.exists() else None)
+    baseline = None
+    if baseline_path is not None and baseline_path.exists():
+        try:
+            baseline = classify.load_model(baseline_path)
+        except Exception as exc:                                 # other features: nothing to compare
+            print(f"baseline {baseline_path} not usable: {exc}", flush=True)
     print(f"{len(clips)} stems ({sum(c.split == 'train' for c in clips)} train, "
           f"{sum(c.split == 'test' for c in clips)} held out); rendering and measuring with {args.jobs} jobs",
           flush=True)
@@ -1113,6 +1268,14 @@ def main(argv: list[str] | None = None) -> int:
             results = pool.map(clip_features, tasks, chunksize=4)
     else:
         results = [clip_features(t) for t in tasks]
+    if authored:
+        atasks = [(a, str(args.cache)) for a in authored]
+        if args.jobs > 1:
+            with Pool(args.jobs) as pool:
+                results += pool.map(authored_features, atasks, chunksize=4)
+        else:
+            results += [authored_features(t) for t in atasks]
+        clips += authored
     X = np.vstack([r[0] for r in results])
     work = Counter(r[1] for r in results)
     y = np.array([c.label for c in clips])
@@ -1120,7 +1283,7 @@ def main(argv: list[str] | None = None) -> int:
     train = np.array([c.split == "train" for c in clips])
     t_data = time.perf_counter() - t_start
     print(f"features ready in {t_data:.0f} s ({work['rendered']} stems rendered, {work['measured']} measured "
-          f"from cached renders, {work['cached']} cached)", flush=True)
+          f"from cached renders, {work['read']} authored stems read, {work['cached']} cached)", flush=True)
 
     # -- choose the model by grouped cross-validation on the training sources only --
     from sklearn.model_selection import GroupKFold
@@ -1134,7 +1297,7 @@ def main(argv: list[str] | None = None) -> int:
     wtr = compute_sample_weight("balanced", ytr)
     cv = GroupKFold(n_splits=5)
     scores = []
-    for name, make in candidates():
+    for name, make in candidates(args.models):
         accs = []
         for a, b in cv.split(Ztr, ytr, gtr):
             m = fit(make, Ztr[a], ytr[a], wtr[a])
@@ -1164,6 +1327,8 @@ def main(argv: list[str] | None = None) -> int:
             "FluidR3_GM.sf2 (fluid-soundfont-gm, Frank Wen)": "MIT",
             "hydrogen-drumkits": KITS,
             "sonic-pi-samples (etc/samples)": "CC0",
+            **({"authored stems (training corpus: LMMS demos, Hydrogen demo songs, Debian MIDI)":
+                "licences per song in the corpus table; features only"} if authored else {}),
         },
         "training_stems": int(train.sum()),
         "grouped_cv_balanced_accuracy": round(best_cv, 4),
@@ -1190,7 +1355,7 @@ def main(argv: list[str] | None = None) -> int:
     bal = float(np.mean([per[c]["recall"] for c in labels if per[c]["support"]]))
     src_lines = ["| source | held-out stems | accuracy |", "|---|---:|---:|"]
     srcs = np.array([c.source for c in clips])[~train]
-    for s in ("gm", "gm-drums", "hydrogen", "sonic-pi"):
+    for s in ("gm", "gm-drums", "hydrogen", "sonic-pi", "authored"):
         sel = srcs == s
         if sel.any():
             src_lines.append(f"| {s} | {int(sel.sum())} | {np.mean(pred[sel] == yte[sel]):.2f} |")
@@ -1198,6 +1363,21 @@ def main(argv: list[str] | None = None) -> int:
     hi = conf_ok >= 0.8
     held_units = sorted({c.unit for c in clips if c.split == "test"})
     counts = Counter((c.label, c.split) for c in clips)
+
+    # -- new model vs the baseline, on the original held-out set and on held-out authored songs --
+    compare_lines: list[str] = []
+    is_auth = srcs == "authored"
+    parts = [("original held-out (generated stems)", ~is_auth)] + (
+        [("held-out authored songs", is_auth)] if is_auth.any() else [])
+    compare_lines += ["| model, held-out part | stems | accuracy | balanced accuracy | accuracy at conf >= 0.6 "
+                      "(share) | >= 0.8 | >= 0.9 |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for part, sel in parts:
+        compare_lines.append(scores_row(f"new, {part}", held_out_scores(P[sel], runtime.classes, yte[sel])))
+        if baseline is not None:
+            Pb = baseline.predict_proba(X[~train][sel])
+            compare_lines.append(scores_row(f"baseline, {part}", held_out_scores(Pb, baseline.classes, yte[sel])))
+    for line in compare_lines:
+        print(line, flush=True)
 
     sample_lines, sample_times = sample_stems_section(args.sample_stems)
     cost_lines = cost_section(sample_times)
@@ -1212,14 +1392,24 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## What was measured",
         "",
-        f"{len(clips)} stems of about 15 s were made from real recorded instruments (FluidR3 GM soundfont "
+        f"{n_generated} stems of about 15 s were made from real recorded instruments (FluidR3 GM soundfont "
         "rendered with fluidsynth from MIDI parts composed by the script; Hydrogen drum-kit one-shots and "
         "Sonic Pi samples arranged into parts), each with a seeded level, and sometimes a room reverb or a "
         "noise floor. The held-out part is split **by source**: these GM programs, GM drum kits, Hydrogen "
         "kits and sample files were never heard in training:",
         "",
-        "`" + "`, `".join(held_units) + "`",
+        "`" + "`, `".join(u for u in held_units if not u.startswith("song:")) + "`",
         "",
+        *([f"Also {len(authored)} real authored stems from {len({a.unit for a in authored})} songs of the "
+           f"training corpus (`{args.authored_table.name}`; families "
+           f"{', '.join(sorted({a.family for a in authored}))}), labelled independently of the audio (label "
+           f"source {', '.join(AUTHORED_LABEL_SOURCES)}), features from the runtime excerpt of each file. "
+           f"Held out **by song**: a seeded {AUTHORED_TEST_SHARE:.0%} of each family's songs "
+           f"({sum(a.split == 'test' for a in authored)} stems). Rows dropped: "
+           + ", ".join(f"{k}: {v}" for k, v in sorted(dropped.items())) + ". The reserved songs of the blind "
+           "benchmark are never read. Held-out songs:", "",
+           "`" + "`, `".join(u.removeprefix("song:") for u in held_units if u.startswith("song:")) + "`", ""]
+          if authored else []),
         "| class | train stems | held-out stems |",
         "|---|---:|---:|",
         *[f"| {c} | {counts[(c, 'train')]} | {counts[(c, 'test')]} |" for c in labels],
@@ -1237,6 +1427,14 @@ def main(argv: list[str] | None = None) -> int:
         *score_lines,
         "",
         *src_lines,
+        "",
+        "## Against the previous model",
+        "",
+        (f"Baseline: `{baseline_path.name}` as it was before this run ({baseline.meta.get('model')}, "
+         f"{baseline.meta.get('training_stems')} training stems). Confidence is the model's top probability."
+         if baseline is not None else "No baseline model to compare with."),
+        "",
+        *compare_lines,
         "",
         "## Confusion matrix (held-out; rows true, columns predicted)",
         "",
@@ -1257,7 +1455,8 @@ def main(argv: list[str] | None = None) -> int:
         *cost_lines,
         f"- Building this report: {time.perf_counter() - t_start:.0f} s on {args.jobs} jobs "
         f"(features ready after {t_data:.0f} s: {work['rendered']} stems rendered and measured in this run, "
-        f"{work['measured']} measured from cached renders, {work['cached']} taken from the cache).",
+        f"{work['measured']} measured from cached renders, {work['read']} authored stems read and measured, "
+        f"{work['cached']} taken from the cache).",
         "",
         "## Material and licences",
         "",
