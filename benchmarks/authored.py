@@ -295,7 +295,9 @@ measure). *Pan error*: mean |pan − author's pan|, pans −1…+1; leaving ever
 mean |author's pan|, the value of the plain-sum and equal-loudness rows. *Tonal distance*: RMS
 difference of the long-term spectrum from the author's mix over the ERB bands 50 Hz–16 kHz, after
 level alignment, estimated from the analysis' band powers (each stem's gain and EQ; compression,
-reverb and master are not in it). The plain sum inherits the authors' balance from the simulated
+reverb and master are not in it). In the "detected" runs the audio category model has heard 29 of
+the songs (`scripts/train_category_model.py` trains on them and holds out 12); the "labelled" runs
+do not depend on it. The plain sum inherits the authors' balance from the simulated
 input levels (they are the authors' levels moved by at most 12 dB) and is shown for completeness
 only: the planner is independent of input levels except for its guards on faint stems."""
 
