@@ -1,7 +1,9 @@
 """Deciding a mix: from a session and its analysis to a :class:`MixPlan`.
 
-``plan_mix`` reads like the order an engineer works in: balance the levels by
-loudness, clean up each stem's low end and worst resonance, measure who masks
+``plan_mix`` reads like the order an engineer works in: hear what each part
+does in the song (its role, and which part carries the melody), balance the
+levels by loudness with the fitted balance model, clean up each stem's low end
+and a drum's ringing resonance, measure who masks
 whom at those levels and cut the less important stem where it covers a more
 important one, compress, place in the stereo field, send to the reverb, set
 up the master. Every rule lives in :mod:`workbench.mixing.rules` with its
