@@ -92,10 +92,12 @@ def read_table(path: Path = TABLE) -> list[dict]:
 
 
 def balance(levels: dict[str, float], author: dict[str, float]) -> float:
-    """Mean |level − author − median difference| over the stems (dB)."""
+    """Mean |level − author − median difference| over the stems (dB): :func:`workbench.evaluate.balance_error`."""
+    from workbench.evaluate import balance_error
+
     names = sorted(author)
-    d = np.array([levels[n] for n in names]) - np.array([author[n] for n in names])
-    return float(np.mean(np.abs(d - np.median(d))))
+    zero = np.zeros(len(names))
+    return balance_error(zero, [levels[n] for n in names], zero, [author[n] for n in names]).mean_abs_db
 
 
 def pan_error(pans: dict[str, float], author: dict[str, float]) -> float:
@@ -207,7 +209,7 @@ def evaluate_song(song_rows: list[dict], views: Path, cache: Path, all_rows: lis
                                      "pan": pan_error({}, author_pan),
                                      "tonal_db": tonal_distance(analysis, g, {}, author_gain, analysis.sample_rate)}
         if "oracle (category)" in variants:
-            off = oracle_offsets(all_rows, which if which == "label" else "auto")
+            off = oracle_offsets(all_rows, which)
             key = "label_category" if which == "label" else "auto_category"
             levels = {r["file"]: off.get(r[key], 0.0) for r in rows}
             g = {f: levels[f] - lufs[f] for f in author}

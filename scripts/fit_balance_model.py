@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workbench import categories as cats  # noqa: E402
+from workbench.evaluate import balance_error  # noqa: E402
 from workbench.mixing import balance_model as bm  # noqa: E402
 from workbench.mixing.rules.gain import PRIOR_OFFSET_LU  # noqa: E402
 
@@ -64,7 +65,7 @@ PEAK_LIMIT_DBFS = -0.5
 COLUMNS = ["song", "family", "file", "name", "label_category", "label_source", "auto_category",
            "auto_confidence", "auto_source", "label_role", "auto_role", "offset_db", "author_lufs",
            "author_pan", "duty", "onset_rate_hz", "hit_share", "register_hz", "overlap", "lead_score",
-           "section_label", "section_auto", "foreground_label", "foreground_auto", "rule_pan", "channels",
+           "section_label", "section_auto", "foreground_label", "foreground_auto", "channels",
            "too_quiet", "automated", "licence"]
 
 # GM program (0-based) → category, by the GM families (General MIDI 1 sound set,
@@ -178,14 +179,8 @@ def measure_song(song_dir: Path, views: Path, cache: Path) -> list[dict]:
     analysis = analyse(session, cache_dir=cache)
     parts = part_features(analysis)
     co = co_activity(analysis.activity)
-    model = bm.default_model()
-    auto_roles = part_roles(session, analysis, model, parts=parts, co=co)
-    label_roles = part_roles(labelled, analysis, model, parts=parts, co=co)
-    from workbench.mixing.planner import plan_mix
-    from workbench.mixing.settings import MixSettings
-
-    wide = plan_mix(labelled, analysis, MixSettings(pan_style="wide"))
-    rule_pan = {p.file: abs(p.pan) for p in wide.stems.values()}
+    auto_roles = part_roles(session, analysis, parts=parts, co=co)
+    label_roles = part_roles(labelled, analysis, parts=parts, co=co)
     rows = []
     order = {f: i for i, f in enumerate(analysis.files)}
     for stem, dst, off in copies:
@@ -211,7 +206,6 @@ def measure_song(song_dir: Path, views: Path, cache: Path) -> list[dict]:
             "section_label": round(label_roles[i].section, 3), "section_auto": round(auto_roles[i].section, 3),
             "foreground_label": int(label_roles[i].role.key == "foreground"),
             "foreground_auto": int(auto_roles[i].role.key == "foreground"),
-            "rule_pan": round(rule_pan.get(dst.name, 0.0), 3),
             "channels": f.channels, "too_quiet": int(dst.name in quiet),
             "automated": int(bool(stem.get("automated"))), "licence": meta.get("licence", ""),
         })
@@ -296,10 +290,10 @@ def with_pan_fit(model: bm.BalanceModel, rows: Sequence[dict]) -> bm.BalanceMode
             "pair_stems": len(paired)}})
 
 
-def balance_error_db(levels: np.ndarray, author: np.ndarray) -> float:
-    """Mean |level − author − median offset| (dB): :func:`workbench.evaluate.balance_error`'s measure."""
-    d = np.asarray(levels) - np.asarray(author)
-    return float(np.mean(np.abs(d - np.median(d))))
+def balance_error_db(levels: Sequence[float], author: Sequence[float]) -> float:
+    """Mean |level − author − median difference| (dB): :func:`workbench.evaluate.balance_error`."""
+    zero = np.zeros(len(levels))
+    return balance_error(zero, levels, zero, author).mean_abs_db
 
 
 def loso(rows: Sequence[dict], which: str = "label", **kw) -> dict[str, float]:

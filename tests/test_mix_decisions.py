@@ -36,12 +36,29 @@ def _write(folder, name, x, level_db=-6.0):
     sf.write(str(folder / f"{name}.wav"), x.astype(np.float32), SR, subtype="PCM_16")
 
 
+def _instrumental(folder, seconds=20.0):
+    """A melody (vibrato, 660 Hz), a chord part that comes and goes, and a kick: an instrumental."""
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    melody = sum(np.sin(2 * np.pi * 660 * k * t * (1 + 0.003 * np.sin(2 * np.pi * 5 * t))) / k for k in range(1, 6))
+    chords = sum(np.sin(2 * np.pi * f * t) for f in (110, 138.6, 164.8)) * (np.sin(2 * np.pi * 0.1 * t) > 0.3)
+    _write(folder, "Synth 1", melody, -8)
+    _write(folder, "Synth 2", chords, -8)
+    _write(folder, "Kick", _kick(n), -6)
+    return folder
+
+
+def _kick(n: int) -> np.ndarray:
+    t = np.arange(n) / SR
+    return np.sin(2 * np.pi * (50 + 80 * _env(n, 0.5, 0.03)) * t) * _env(n, 0.5, 0.12)
+
+
 def _drum_session(folder, seconds=24.0, seed=0):
     """Kick, snare, bass, a shaker that plays throughout and toms that play one fill every 8 s."""
     n = int(seconds * SR)
     t = np.arange(n) / SR
     rng = np.random.default_rng(seed)
-    kick = np.sin(2 * np.pi * (50 + 80 * _env(n, 0.5, 0.03)) * t) * _env(n, 0.5, 0.12)
+    kick = _kick(n)
     snare = (rng.standard_normal(n) * 0.7 + np.sin(2 * np.pi * 190 * t)) * _env(n, 1.0, 0.08, 0.5)
     shaker = np.diff(rng.standard_normal(n + 1)) * (0.4 + 0.6 * _env(n, 0.125, 0.03))
     bass = sum(np.sin(2 * np.pi * 55 * k * t) / k ** 1.5 for k in range(1, 7)) * (0.6 + 0.4 * _env(n, 0.5, 0.3))
@@ -126,16 +143,7 @@ def test_foreground_only_for_a_melodic_part_that_stands_out_and_never_beside_a_v
 
 
 def test_a_suggested_lead_is_high_and_the_users_choice_wins(tmp_path):
-    n = int(20 * SR)
-    t = np.arange(n) / SR
-    melody = sum(np.sin(2 * np.pi * 660 * k * t * (1 + 0.003 * np.sin(2 * np.pi * 5 * t))) / k for k in range(1, 6))
-    chords = sum(np.sin(2 * np.pi * f * t) for f in (110, 138.6, 164.8)) * (np.sin(2 * np.pi * 0.1 * t) > 0.3)
-    kick = np.sin(2 * np.pi * (50 + 80 * _env(n, 0.5, 0.03)) * t) * _env(n, 0.5, 0.12)
-    folder = tmp_path / "s"
-    _write(folder, "Synth 1", melody, -8)
-    _write(folder, "Synth 2", chords, -8)
-    _write(folder, "Kick", kick, -6)
-    session = load_session(folder)
+    session = load_session(_instrumental(tmp_path / "s"))
     analysis = analyse(session, cache_dir=tmp_path / "c")
     plan = plan_mix(session, analysis)
     lead = plan.stems["Synth 1"]
@@ -160,7 +168,7 @@ def test_a_faint_tail_is_not_raised_to_its_role_target(tmp_path):
     t = np.arange(n) / SR
     rng = np.random.default_rng(3)
     folder = tmp_path / "s"
-    _write(folder, "Kick", np.sin(2 * np.pi * (50 + 80 * _env(n, 0.5, 0.03)) * t) * _env(n, 0.5, 0.12), -6)
+    _write(folder, "Kick", _kick(n), -6)
     _write(folder, "Bass", sum(np.sin(2 * np.pi * 55 * k * t) / k ** 1.5 for k in range(1, 7)), -6)
     _write(folder, "Keys", sum(np.sin(2 * np.pi * 262 * k * t) / k for k in range(1, 8)), -8)
     tail = np.zeros(n)
@@ -212,7 +220,7 @@ def test_a_chord_synth_with_a_generic_name_is_not_heard_as_a_vocal(tmp_path):
     pulse = np.sign(np.sin(phase)) * 0.5 + 0.3 * np.sign(np.sin(2 * phase))
     folder = tmp_path / "s"
     _write(folder, "Track 3", pulse * (0.6 + 0.4 * _env(n, 2.0, 1.5)), -10)
-    _write(folder, "Kick", np.sin(2 * np.pi * (50 + 80 * _env(n, 0.5, 0.03)) * t) * _env(n, 0.5, 0.12), -6)
+    _write(folder, "Kick", _kick(n), -6)
     session = load_session(folder)
     stem = session.stem("Track 3")
     assert stem.category not in ("Lead Vocal", "Backing Vocal"), (stem.category, stem.confidence)
@@ -235,7 +243,7 @@ def test_a_hat_pair_stays_on_one_side_and_within_the_authored_spread(tmp_path):
     t = np.arange(n) / SR
     rng = np.random.default_rng(1)
     folder = tmp_path / "s"
-    _write(folder, "Kick", np.sin(2 * np.pi * (50 + 80 * _env(n, 0.5, 0.03)) * t) * _env(n, 0.5, 0.12), -6)
+    _write(folder, "Kick", _kick(n), -6)
     _write(folder, "Hat Closed", np.diff(rng.standard_normal(n + 1)) * _env(n, 0.25, 0.02), -12)
     _write(folder, "Hat Open", np.diff(rng.standard_normal(n + 1)) * _env(n, 1.0, 0.3, 0.75), -14)
     _write(folder, "Keys", sum(np.sin(2 * np.pi * 262 * k * t) / k for k in range(1, 8)), -8)
@@ -292,11 +300,20 @@ def test_a_resonance_that_does_not_persist_is_not_cut():
     assert eq.corrective("Snare", lt_once, bands, once, act) is None
 
 
-def test_resonance_cuts_differ_between_unrelated_stems(drums):
-    session, analysis, plan = drums
-    bells = [(round(b.freq_hz), b.gain_db, b.q) for s in plan.stems.values() for b in s.eq
-             if b.kind == "bell" and "resonance" in b.reason]
-    assert len(bells) == len(set(bells))
+def test_resonance_cuts_follow_the_measured_peak_not_a_fixed_recipe():
+    from workbench.analysis.bands import erb_bands
+
+    bands = erb_bands()
+    c = np.asarray(bands.centres_hz)
+    cuts = []
+    for ring_hz, excess_db in ((900.0, 8.0), (2500.0, 14.0)):
+        lt = -20 * np.log10(c / 100)
+        lt[int(np.argmin(abs(c - ring_hz)))] += excess_db
+        cuts.append(eq.corrective("Snare", lt, bands))
+    (a, b) = cuts
+    assert abs(math.log2(a.freq_hz / 900.0)) < 0.2 and abs(math.log2(b.freq_hz / 2500.0)) < 0.2
+    assert a.gain_db > b.gain_db                        # a smaller ring gets a shallower cut
+    assert (a.freq_hz, a.gain_db) != (b.freq_hz, b.gain_db)
 
 
 # ------------------------------------------------------------------ the model

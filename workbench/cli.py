@@ -148,9 +148,8 @@ def cmd_mix(args) -> int:
     for fmt, path in result.outputs.items():
         print(f"  {fmt + ':':<11} {path}")
     for name, sp in result.plan.stems.items():
-        if sp.role == "foreground" and sp.importance_reason.startswith("high: suggested"):
-            print(f"  suggested lead: {name} — importance high ({sp.importance_reason.split('— ', 1)[-1]}); "
-                  f"--importance \"{name}=medium\" to change")
+        if sp.role == "foreground" and result.session.stem(name).importance_source != "user":
+            print(f"  suggested lead: {name} — importance {sp.importance_reason}")
     if warnings:
         print(f"  {len(warnings)} warning(s) from the checks, repeated in the report:")
         for f in warnings:

@@ -95,11 +95,6 @@ class PartFeatures:
     overlap: float
     lead_score: float
 
-    def to_dict(self) -> dict:
-        """Plain dict (for reports and JSON)."""
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in self.__dict__.items()}
-
 
 def _onsets(total_power: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Boolean onset frames: active, and at least :data:`ONSET_RISE_DB` above the previous frame."""

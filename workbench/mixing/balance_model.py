@@ -112,8 +112,6 @@ class BalanceModel:
         Provenance: songs, stems, families, corpus and table paths.
     loso_mean_abs_db : float or None
         Leave-one-song-out balance error of this model form on its corpus.
-    role_thresholds : dict
-        ``{"hit_duty": ..}``: the duty below which a part is hits, not a layer.
     pan_distance, pan_pair_distance : float
         The authored pan style's distances (0..1) for a clashing part and for
         each of a named pair: medians of the distances the authors panned such
@@ -129,7 +127,6 @@ class BalanceModel:
     prior_offset_lu: dict[str, float]
     fitted_on: dict = field(default_factory=dict)
     loso_mean_abs_db: float | None = None
-    role_thresholds: dict[str, float] = field(default_factory=dict)
     pan_distance: float = 0.3
     pan_pair_distance: float = 0.5
     pan_fitted_on: dict = field(default_factory=dict)
@@ -181,7 +178,6 @@ class BalanceModel:
                        fitted_on=dict(data.get("fitted_on", {})),
                        loso_mean_abs_db=(None if data.get("loso_mean_abs_db") is None
                                          else float(data["loso_mean_abs_db"])),
-                       role_thresholds={str(k): float(v) for k, v in data.get("role_thresholds", {}).items()},
                        pan_distance=float(data.get("pan_distance", 0.3)),
                        pan_pair_distance=float(data.get("pan_pair_distance", 0.5)),
                        pan_fitted_on=dict(data.get("pan_fitted_on", {})))
@@ -210,8 +206,7 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
         level_lufs: Sequence[float], prior_offset_lu: Mapping[str, float], *,
         prior_weight: float = PRIOR_WEIGHT_STEMS, ridge: float = RIDGE, prior_scale: float = 1.0,
         huber_db: float | None = HUBER_DB,
-        use_terms: Sequence[str] | None = None, fitted_on: Mapping | None = None,
-        role_thresholds: Mapping[str, float] | None = None) -> BalanceModel:
+        use_terms: Sequence[str] | None = None, fitted_on: Mapping | None = None) -> BalanceModel:
     """Fit role offsets and term coefficients on authored levels.
 
     The levels are compared within each song only (song fixed effects): the
@@ -300,8 +295,7 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
                         coef_lu={k: float(c) for k, c in zip(names, coefs)},
                         centre={k: float(c) for k, c in zip(names, centre)},
                         prior_offset_lu={str(k): prior_scale * float(v) for k, v in prior_offset_lu.items()},
-                        fitted_on=dict(fitted_on or {}),
-                        role_thresholds=dict(role_thresholds or {}))
+                        fitted_on=dict(fitted_on or {}))
 
 
 def fit_pan_distance(author_pan: Sequence[float], *, min_pan: float = 0.05, default: float = 0.3) -> float:

@@ -29,7 +29,7 @@ from .balance_model import BalanceModel, default_model, term_values
 from .plan import EQBand, MixPlan, StemPlan
 from .response import eq_response_db
 from .rules import dynamics, eq, gain, master, pan, space
-from .rules.roles import HIT_DUTY, MELODIC, Role, assign_role, category_key, foreground_parts
+from .rules.roles import MELODIC, Role, assign_role, category_key, foreground_parts
 from .settings import MixSettings
 
 #: The planner measures masking on at most this many analysis frames (every
@@ -99,7 +99,7 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: 
     # 1. What each part does (its role), which part leads, and the loudness
     #    balance from the fitted model (input level never decides it).
     model = model or default_model()
-    decided = part_roles(session, analysis, model)
+    decided = part_roles(session, analysis)
     roles = [d.role for d in decided]
     imps = [d.importance for d in decided]
     quiet = {f.stem for f in session.findings if f.code == "too_quiet"}
@@ -244,7 +244,7 @@ class PartRole:
     importance_reason: str
 
 
-def part_roles(session, analysis: Analysis, model: BalanceModel | None = None, *,
+def part_roles(session, analysis: Analysis, *,
                parts: list[PartFeatures] | None = None, co: np.ndarray | None = None) -> list[PartRole]:
     """Each part's role, its balance terms, the importance in force and the suggested one.
 
@@ -258,8 +258,6 @@ def part_roles(session, analysis: Analysis, model: BalanceModel | None = None, *
     ----------
     session : Session
     analysis : Analysis
-    model : BalanceModel, optional
-        For its role thresholds (default: the shipped model).
     parts, co : optional
         :func:`~workbench.analysis.parts.part_features` and
         :func:`~workbench.analysis.parts.co_activity`, when already computed.
@@ -269,18 +267,16 @@ def part_roles(session, analysis: Analysis, model: BalanceModel | None = None, *
     list of PartRole
         In analysis order.
     """
-    model = model or default_model()
     stems = _stems_in_analysis_order(session, analysis)
     cats = [s.category for s in stems]
     parts = parts if parts is not None else part_features(analysis)
     co = co if co is not None else co_activity(analysis.activity)
-    thr = {"hit_duty": model.role_thresholds.get("hit_duty", HIT_DUTY)}
     n = len(stems)
     named = [i for i in range(n) if stems[i].importance_source == "name" and stems[i].importance == "high"
              and category_key(cats[i]) in MELODIC]
     heard = foreground_parts(cats, [p.lead_score for p in parts], [p.duty for p in parts])
     fg = set(named) if named else set(heard)
-    roles = [assign_role(cats[i], parts[i].duty, parts[i].hit_share, foreground=i in fg, **thr) for i in range(n)]
+    roles = [assign_role(cats[i], parts[i].duty, parts[i].hit_share, foreground=i in fg) for i in range(n)]
     for i, s in enumerate(stems):
         if getattr(s, "role", None):
             roles[i] = Role(s.role, category_key(cats[i]), f"your choice (detected: {roles[i].key}, "

@@ -271,15 +271,17 @@ class Workbench:
 
     def _show_suggested_importance(self) -> None:
         """Show the importance the plan suggested (the part carrying the melody: high) in the stem table."""
-        plan = self.model.plan
-        if plan is None:
+        plan, session = self.model.plan, self.model.plan_session
+        if plan is None or session is None:
             return
+        chosen = {s.file for s in session.stems if s.importance_source == "user"}
         leads = []
         for name, sp in plan.stems.items():
-            if sp.importance_reason.startswith(f"{sp.importance}: suggested") and sp.file in self.stems.rows:
-                self.stems.set_value("importance", sp.file, sp.importance)
-                if sp.role == "foreground":
-                    leads.append(name)
+            if sp.file in chosen or sp.file not in self.stems.rows:
+                continue
+            self.stems.set_value("importance", sp.file, sp.importance)
+            if sp.role == "foreground":
+                leads.append(name)
         if leads:
             self.findings.notify(f"Suggested lead: {', '.join(leads)} — importance high, because it carries the "
                                  "melody or hook. Change its importance if you hear it differently.", "ok")

@@ -173,7 +173,7 @@ def plan_pans(
     singles = sorted((i for i in spread_idx if i not in paired),
                      key=lambda i: priority(categories[i], importances[i]))
     placed: dict[int, int] = {}
-    cymbal_side = next((side for i, side in placed.items() if category_key(categories[i]) == "Cymbals"), None)
+    cymbal_side: int | None = None
     for i in paired:
         if category_key(categories[i]) == "Cymbals" and cymbal_side is None:
             cymbal_side = 1 if out[names[i]][0] >= 0 else -1

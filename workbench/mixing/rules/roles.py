@@ -11,9 +11,8 @@ plan.
 
 Roles are detected from level-independent measurements of the part
 (:mod:`workbench.analysis.parts`): how much of the song it plays (duty) and
-how much of its playing is onsets (hit share, reported). The threshold is
-checked on the training corpus of authored mixes
-(``scripts/fit_balance_model.py``; see ``workbench/data/balance_model.json``).
+how much of its playing is onsets (hit share, reported). The duty threshold
+was chosen by looking at the training corpus of authored mixes.
 
 Unknown or missing categories are treated as ``Other``. Importance maps onto the
 "focus" of the literature (Neutron's Mix Assistant) and the lead / normal /
@@ -55,10 +54,10 @@ CENTRED = frozenset({"Kick", "Snare", "Bass", "Lead Vocal", "Drums"})
 MELODIC = frozenset({"Guitar", "Keys", "Synth", "Pads", "Strings", "Brass", "Other"})
 
 #: A part is "hits" (tom fills, crashes, one-shots, risers) rather than a
-#: continuous layer when it plays less than this share of the song. Checked on
-#: the training corpus (the model file's ``role_thresholds`` may set it): tom
-#: and crash parts of the authored songs play under a fifth of the song, hats,
-#: shakers and rides that keep time most of it. Onsets alone do not tell them
+#: continuous layer when it plays less than this share of the song. Chosen by
+#: looking at the training corpus (not fitted): tom and crash parts of the
+#: authored songs play under a fifth of the song, hats, shakers and rides that
+#: keep time most of it. Onsets alone do not tell them
 #: apart: on 93 ms frames an eighth-note hi-hat is an onset every other frame.
 HIT_DUTY = 0.25
 
