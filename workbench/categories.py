@@ -100,7 +100,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import WorkbenchError
+from .errors import ParameterError, WorkbenchError
 
 __all__ = [
     "Category",
@@ -170,7 +170,7 @@ class Category:
 
     def __post_init__(self) -> None:
         if self.default_importance not in _LEVELS:
-            raise ValueError(
+            raise ParameterError(
                 f"default_importance={self.default_importance!r} for category {self.name!r} "
                 f"is not one of {_LEVELS}")
 
@@ -597,7 +597,7 @@ def _alias_table(categories: tuple[Category, ...]) -> dict[str, str]:
         for alias in (c.name, *c.aliases):
             key = _squash(alias)
             if table.get(key, c.name) != c.name:
-                raise ValueError(f"alias {alias!r} is claimed by {table[key]!r} and {c.name!r}")
+                raise ParameterError(f"alias {alias!r} is claimed by {table[key]!r} and {c.name!r}")
             table[key] = c.name
     return table
 
@@ -787,9 +787,9 @@ def _index(categories: tuple[Category, ...]
             for word in words:
                 key = tuple(_tokens(word))
                 if not key:
-                    raise ValueError(f"empty keyword {word!r} in category {c.name!r}")
+                    raise ParameterError(f"empty keyword {word!r} in category {c.name!r}")
                 if key in index and index[key].category != c.name:
-                    raise ValueError(f"keyword {word!r} is claimed by {index[key].category!r} "
+                    raise ParameterError(f"keyword {word!r} is claimed by {index[key].category!r} "
                                      f"and {c.name!r}")
                 if kind == "word":
                     conf = CONFIDENCE_PHRASE if len(key) > 1 else CONFIDENCE_WORD

@@ -31,6 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .audio_array import as_audio, sample_rate_hz
+from .errors import ParameterError
+
 __all__ = [
     "BalanceError", "ImportanceResponse", "LoudnessCompliance", "MaskingComparison", "SpectralDeviation",
     "StereoBalance", "balance_error", "channel_masking_share", "clipped_samples", "compare_masking",
@@ -53,20 +56,7 @@ STEREO_LIMIT_DB = 60.0
 
 
 def _as_2d(audio: np.ndarray) -> np.ndarray:
-    x = np.asarray(audio)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise ValueError(f"audio must be (channels, samples) or (samples,), got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("audio must be finite (no NaN or inf)")
-    return x
-
-
-def _check_rate(sample_rate: int) -> int:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive integer in Hz, got {sample_rate!r}")
-    return int(sample_rate)
+    return as_audio(audio, finite=True)
 
 
 # --------------------------------------------------------------------------------- loudness
@@ -107,7 +97,7 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
     import pyebur128 as ebu
 
     x = _as_2d(audio)
-    sr = _check_rate(sample_rate)
+    sr = sample_rate_hz(sample_rate)
     st = ebu.R128State(x.shape[0], sr, ebu.MeasurementMode.MODE_I)
     if x.shape[1]:
         st.add_frames(np.ascontiguousarray(x.T, dtype=np.float64).reshape(-1), x.shape[1])
@@ -131,7 +121,7 @@ def clipped_samples(audio: np.ndarray, *, clip_level: float = FULL_SCALE_16) -> 
     """
     x = _as_2d(audio)
     if not 0 < clip_level <= 2:
-        raise ValueError(f"clip_level must be in (0, 2] (fraction of full scale), got {clip_level}")
+        raise ParameterError(f"clip_level must be in (0, 2] (fraction of full scale), got {clip_level}")
     return int(np.count_nonzero(np.abs(x) >= clip_level))
 
 
@@ -169,7 +159,7 @@ def loudness_compliance(audio: np.ndarray, sample_rate: int, *, target_lufs: flo
     import pyebur128 as ebu
 
     x = _as_2d(audio)
-    sr = _check_rate(sample_rate)
+    sr = sample_rate_hz(sample_rate)
     lufs = integrated_lufs(x, sr)
     st = ebu.R128State(x.shape[0], sr, ebu.MeasurementMode.MODE_TRUE_PEAK)
     if x.shape[1]:
@@ -234,7 +224,7 @@ def compare_masking(mix, reference, targets: Sequence[str]) -> MaskingComparison
     """
     names = list(mix.names)
     if list(reference.names) != names:
-        raise ValueError("mix and reference masking must cover the same stems in the same order")
+        raise ParameterError("mix and reference masking must cover the same stems in the same order")
     idx = [names.index(t) for t in targets]
     m = np.asarray(mix.by_mix_share, dtype=np.float64)
     r = np.asarray(reference.by_mix_share, dtype=np.float64)
@@ -266,9 +256,9 @@ def channel_masking_share(shares: Sequence[Sequence[float]] | np.ndarray,
     s = np.asarray(shares, dtype=np.float64)
     e = np.asarray(target_energy, dtype=np.float64)
     if s.shape != e.shape or s.ndim != 2:
-        raise ValueError(f"shares and target_energy must both be (channels, stems), got {s.shape}, {e.shape}")
+        raise ParameterError(f"shares and target_energy must both be (channels, stems), got {s.shape}, {e.shape}")
     if np.any(e < 0):
-        raise ValueError("target_energy must be >= 0")
+        raise ParameterError("target_energy must be >= 0")
     tot = e.sum(axis=0)
     return np.divide((s * e).sum(axis=0), tot, out=np.zeros(s.shape[1]), where=tot > 0)
 
@@ -341,10 +331,10 @@ def balance_error(mix_gain_db, stem_lufs, intended_gain_db, reference_lufs, *,
     ref = np.asarray(reference_lufs, dtype=np.float64).reshape(-1)
     n = g.size
     if not (s.size == ig.size == ref.size == n):
-        raise ValueError(f"all inputs need one value per stem; got sizes {g.size}, {s.size}, {ig.size}, {ref.size}")
+        raise ParameterError(f"all inputs need one value per stem; got sizes {g.size}, {s.size}, {ig.size}, {ref.size}")
     names = tuple(names) if names is not None else tuple(f"stem {i}" for i in range(n))
     if len(names) != n:
-        raise ValueError(f"names has {len(names)} entries for {n} stems")
+        raise ParameterError(f"names has {len(names)} entries for {n} stems")
     with np.errstate(invalid="ignore"):  # -inf - -inf for a silent stem: left out below
         diff = (g + s) - (ig + ref)
     ok = np.isfinite(diff)
@@ -386,12 +376,12 @@ def _band_powers(audio: np.ndarray, sample_rate: int, centres: np.ndarray, half_
     from scipy.signal import welch
 
     x = _as_2d(audio).astype(np.float64, copy=False)
-    sr = _check_rate(sample_rate)
+    sr = sample_rate_hz(sample_rate)
     if nperseg is None:  # ~2.7 Hz bins at 44.1 kHz: 4+ bins in the 50 Hz third-octave band
         nperseg = 1 << int(round(math.log2(sr / 2.7)))
     nperseg = min(nperseg, x.shape[1]) if x.shape[1] else nperseg
     if x.shape[1] < 16:
-        raise ValueError(f"audio is too short for a spectrum ({x.shape[1]} samples)")
+        raise ParameterError(f"audio is too short for a spectrum ({x.shape[1]} samples)")
     freqs, psd = welch(x, fs=sr, window="hann", nperseg=nperseg, noverlap=nperseg // 2, axis=-1,
                        detrend=False, scaling="density")
     df = freqs[1] - freqs[0]
@@ -496,7 +486,7 @@ def spectral_deviation(centres_hz: np.ndarray, level_db: np.ndarray, reference_d
     lv = np.asarray(level_db, dtype=np.float64)
     ref = pink_reference_db(c) if reference_db is None else np.asarray(reference_db, dtype=np.float64)
     if not (c.shape == lv.shape == ref.shape) or c.ndim != 1 or c.size == 0:
-        raise ValueError(f"centres, levels and reference must be equal 1-D shapes, got {c.shape}, {lv.shape}, "
+        raise ParameterError(f"centres, levels and reference must be equal 1-D shapes, got {c.shape}, {lv.shape}, "
                          f"{ref.shape}")
     d = lv - ref
     offset = float(d.mean())

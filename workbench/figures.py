@@ -47,7 +47,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 from . import audio_io
 from .analysis.masking import MaskingResult, pair_map_db
 from .analysis.spectrum import fft_size
-from .errors import WorkbenchError
+from .audio_array import as_mono, sample_rate_hz
+from .errors import ParameterError, WorkbenchError
 from .mixing.plan import EQBand, MixPlan, describe_eq, describe_pan
 from .mixing.response import band_response_db, eq_response_db
 
@@ -191,22 +192,7 @@ def _text_colour(rgba) -> str:
 
 def _mono(audio: np.ndarray, what: str = "audio") -> np.ndarray:
     """``(channels, samples)`` or ``(samples,)`` → the mono fold ``mean(channels)``, float64."""
-    a = np.asarray(audio)
-    if a.ndim == 1:
-        a = a[None, :]
-    if a.ndim != 2 or a.shape[0] < 1:
-        raise ValueError(f"{what} must have shape (channels, samples) or (samples,), got {np.shape(audio)}")
-    if a.shape[1] == 0:
-        raise ValueError(f"{what} is empty (0 samples)")
-    if a.shape[0] > 16 and a.shape[1] <= 16:
-        raise ValueError(f"{what} looks like (samples, channels) {a.shape}; pass (channels, samples)")
-    return a.mean(axis=0, dtype=np.float64)
-
-
-def _check_rate(sample_rate) -> int:
-    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive integer (Hz), got {sample_rate!r}")
-    return int(sample_rate)
+    return as_mono(audio, what=what, allow_empty=False)
 
 
 # ------------------------------------------------------------------ masking
@@ -231,7 +217,7 @@ def masking_heatmap(masking: MaskingResult, *, value: str = "share", title: str 
         (:func:`format_share` or ``"6 dB"``), the diagonal is left blank.
     """
     if value not in ("share", "depth_db"):
-        raise ValueError(f"value must be 'share' or 'depth_db', got {value!r}")
+        raise ParameterError(f"value must be 'share' or 'depth_db', got {value!r}")
     n = masking.n_stems
     share = np.asarray(masking.share, dtype=float)
     off = ~np.eye(n, dtype=bool)
@@ -308,7 +294,7 @@ def masking_over_time(analysis: "Analysis", masker: str, target: str, *,
     """
     mi, ti = analysis.index(masker), analysis.index(target)
     if mi == ti:
-        raise ValueError(f"masker and target must be two different stems, got {masker!r} twice")
+        raise ParameterError(f"masker and target must be two different stems, got {masker!r} twice")
     masker, target = analysis.names[mi], analysis.names[ti]
     gains = None if gains_db is None else analysis.gains_vector(gains_db)
     margin = pair_map_db(analysis.band_power, analysis.activity, analysis.bands, mi, ti, gains)
@@ -396,7 +382,7 @@ def band_profile(masking: MaskingResult, masker: str, target: str, *, title: str
     """
     mi, ti = _index(masking.names, masker), _index(masking.names, target)
     if mi == ti:
-        raise ValueError(f"masker and target must be two different stems, got {masker!r} twice")
+        raise ParameterError(f"masker and target must be two different stems, got {masker!r} twice")
     masker, target = masking.names[mi], masking.names[ti]
     edges = np.asarray(masking.bands.edges_hz)
     heights = 100.0 * np.asarray(masking.band_share[mi, ti], dtype=float)
@@ -534,7 +520,7 @@ def _spectrogram_figure(result, title: str, subtitle: str, vmin_dbfs: float, vma
 def _spectrogram_settings(sample_rate: int, fmin_hz: float, fmax_hz: float | None) -> tuple[float, float]:
     top = min(FMAX_HZ, 0.5 * sample_rate) if fmax_hz is None else float(fmax_hz)
     if not 0 < fmin_hz < top <= 0.5 * sample_rate:
-        raise ValueError(f"need 0 < fmin_hz < fmax_hz <= sample_rate / 2 ({0.5 * sample_rate:g} Hz), "
+        raise ParameterError(f"need 0 < fmin_hz < fmax_hz <= sample_rate / 2 ({0.5 * sample_rate:g} Hz), "
                          f"got fmin_hz={fmin_hz}, fmax_hz={top}")
     return float(fmin_hz), top
 
@@ -577,7 +563,7 @@ def spectrogram(audio: np.ndarray, sample_rate: int, *, title: str = "Spectrogra
     >>> t = np.arange(sr) / sr
     >>> fig = spectrogram(0.5 * np.sin(2 * np.pi * 1000 * t), sr, title="1 kHz tone")
     """
-    sample_rate = _check_rate(sample_rate)
+    sample_rate = sample_rate_hz(sample_rate)
     mono = _mono(audio)
     fmin_hz, fmax_hz = _spectrogram_settings(sample_rate, fmin_hz, fmax_hz)
     acc = _LogSpectrogram(sample_rate, mono.size, fmin_hz=fmin_hz, fmax_hz=fmax_hz,
@@ -600,10 +586,10 @@ def spectrogram_of_stem(path: str | os.PathLike, sample_rate: int | None = None,
 
     path = Path(path)
     info = sf.info(str(path))
-    sr = info.samplerate if sample_rate is None else _check_rate(sample_rate)
+    sr = info.samplerate if sample_rate is None else sample_rate_hz(sample_rate)
     n = int(round(info.frames * sr / info.samplerate))
     if n == 0:
-        raise ValueError(f"{path.name} holds no audio (0 samples)")
+        raise ParameterError(f"{path.name} holds no audio (0 samples)")
     acc = _spectrogram_accumulator(sr, n, kwargs)
     for block in audio_io.iter_blocks(path, sample_rate=sr, frames=n):
         acc.push(_mono(block))
@@ -625,7 +611,7 @@ def spectrogram_of_sum(session: "Session", *, title: str | None = None, **kwargs
                              "Fix the errors the checks report, then try again.")
     sr, n = int(session.sample_rate), int(session.frames)
     if n == 0:
-        raise ValueError("the session's stems hold no audio (0 samples)")
+        raise ParameterError("the session's stems hold no audio (0 samples)")
     acc = _spectrogram_accumulator(sr, n, kwargs)
     size = audio_io.BLOCK_FRAMES
     readers = [_rechunk(audio_io.iter_blocks(s.path, sample_rate=sr, frames=n, block_frames=size), size)
@@ -687,7 +673,7 @@ def long_term_spectrum(audio: np.ndarray, sample_rate: int, freqs_hz: np.ndarray
     convention of :mod:`workbench.analysis.features`), and pink noise reads
     flat.
     """
-    sample_rate = _check_rate(sample_rate)
+    sample_rate = sample_rate_hz(sample_rate)
     mono = _mono(audio)
     # A long window (16384 at 44.1 kHz, 2.7 Hz bins) resolves the low end's 1/6 octaves.
     stft = _StftPower(sample_rate, mono.size, overlap=2, n_fft=4 * fft_size(sample_rate))
@@ -749,7 +735,7 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
     Figure
         Levels per 1/6 octave (:func:`long_term_spectrum`) on a log-frequency axis.
     """
-    sample_rate = _check_rate(sample_rate)
+    sample_rate = sample_rate_hz(sample_rate)
     fmax = min(FMAX_HZ, 0.45 * sample_rate)
     f = np.geomspace(FMIN_HZ, fmax, 400)
     lb = long_term_spectrum(before, sample_rate, f)
@@ -913,7 +899,7 @@ def eq_curve(bands: Sequence[EQBand], sample_rate: int = 44100, title: str = "EQ
     >>> fig = eq_curve([EQBand("highpass", 80.0), EQBand("bell", 300.0, gain_db=-3.0, q=1.4)],
     ...                title="Piano EQ")
     """
-    sample_rate = _check_rate(sample_rate)
+    sample_rate = sample_rate_hz(sample_rate)
     bands = list(bands)
     fmax = min(FMAX_HZ, 0.49 * sample_rate)
     f = np.geomspace(FMIN_HZ, fmax, 800)

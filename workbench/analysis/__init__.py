@@ -63,7 +63,7 @@ import numpy as np
 
 from ..audio_io import atomic_path
 from .. import workers as _workers
-from ..errors import WorkbenchError
+from ..errors import ParameterError, WorkbenchError
 from . import features as _features
 from . import spectrum as _spectrum
 from .bands import Bands, erb_bands
@@ -166,7 +166,7 @@ class Analysis:
             return g
         g = np.asarray(gains_db, dtype=np.float64)
         if g.shape != (self.n_stems,):
-            raise ValueError(f"gains_db must have one value per stem ({self.n_stems}), got shape {g.shape}")
+            raise ParameterError(f"gains_db must have one value per stem ({self.n_stems}), got shape {g.shape}")
         return g
 
     def masking_at(self, gains_db: Mapping[str, float] | Sequence[float] | np.ndarray) -> MaskingResult:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ParameterError
+
 #: Default band layout: 40 bands, 20 Hz – 20 kHz (≈ 1 ERB each; Glasberg & Moore 1990).
 N_BANDS = 40
 FMIN_HZ = 20.0
@@ -54,9 +56,9 @@ def erb_bands(n_bands: int = N_BANDS, fmin_hz: float = FMIN_HZ, fmax_hz: float =
     Centres are the ERB-rate midpoints of each band.
     """
     if n_bands < 1:
-        raise ValueError(f"n_bands must be at least 1, got {n_bands}")
+        raise ParameterError(f"n_bands must be at least 1, got {n_bands}")
     if not 0 < fmin_hz < fmax_hz:
-        raise ValueError(f"need 0 < fmin_hz < fmax_hz, got {fmin_hz}, {fmax_hz}")
+        raise ParameterError(f"need 0 < fmin_hz < fmax_hz, got {fmin_hz}, {fmax_hz}")
     e = np.linspace(hz_to_erb_rate(fmin_hz), hz_to_erb_rate(fmax_hz), n_bands + 1)
     edges = erb_rate_to_hz(e)
     centres = erb_rate_to_hz((e[:-1] + e[1:]) / 2)

@@ -42,6 +42,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio_array import as_audio, sample_rate_hz
+from ..errors import ParameterError
+
 __all__ = [
     "FEATURE_NAMES",
     "AudioSuggestion",
@@ -292,7 +295,7 @@ def excerpt(path: str | os.PathLike, sample_rate: int | None = None, seconds: fl
     from ..audio_io import iter_blocks, read
 
     if not seconds > 0:
-        raise ValueError(f"seconds must be > 0, got {seconds!r}")
+        raise ParameterError(f"seconds must be > 0, got {seconds!r}")
     info = sf.info(str(path))
     native = int(info.samplerate)
     rate = int(sample_rate or native)
@@ -358,15 +361,7 @@ def excerpt_array(audio: np.ndarray, sample_rate: int, seconds: float = EXCERPT_
 # ---------------------------------------------------------------------------
 
 def _as_2d(audio: np.ndarray) -> np.ndarray:
-    a = np.asarray(audio)
-    if a.ndim == 1:
-        a = a[None, :]
-    if a.ndim != 2:
-        raise ValueError(f"audio must have shape (channels, samples), got shape {a.shape}")
-    if a.shape[0] > 64 and a.shape[1] <= 64:
-        raise ValueError(f"audio must have shape (channels, samples), got shape {a.shape} "
-                         "(it looks transposed)")
-    return a.astype(np.float32, copy=False)
+    return as_audio(audio, dtype=np.float32)
 
 
 def _frames(x: np.ndarray, n: int, hop: int) -> np.ndarray:
@@ -457,8 +452,7 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """
     from scipy.ndimage import median_filter
 
-    if not (isinstance(sample_rate, (int, np.integer)) and sample_rate >= 8000):
-        raise ValueError(f"sample_rate must be an integer >= 8000 Hz, got {sample_rate!r}")
+    sample_rate = sample_rate_hz(sample_rate, minimum=8000)
     a = _as_2d(audio)
     x = np.nan_to_num(a.mean(axis=0, dtype=np.float64)).astype(np.float32)
     sr = float(sample_rate)
@@ -750,7 +744,7 @@ def suggest_from_audio(path_or_audio: str | os.PathLike | np.ndarray, sample_rat
     """
     if isinstance(path_or_audio, np.ndarray):
         if sample_rate is None:
-            raise ValueError("sample_rate is required when path_or_audio is an array")
+            raise ParameterError("sample_rate is required when path_or_audio is an array")
         rate = int(sample_rate)
         audio = excerpt_array(path_or_audio, rate, seconds)
     else:

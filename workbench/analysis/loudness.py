@@ -81,6 +81,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyebur128 as ebu
 
+from ..audio_array import sample_rate_hz
+from ..errors import ParameterError
+
 #: Loudness hop (ms). BS.1770-4 §2.8: 400 ms gating blocks with 75 % overlap,
 #: i.e. a new block every 100 ms; EBU Tech 3341 §2.2 updates short-term at ≥10 Hz.
 HOP_MS = 100
@@ -208,9 +211,8 @@ class LoudnessMeter:
 
     def __init__(self, channels: int, sample_rate: int, *, frame_length: int | None = None) -> None:
         if channels < 1:
-            raise ValueError(f"channels must be at least 1, got {channels}")
-        if sample_rate < 8000:
-            raise ValueError(f"sample_rate must be at least 8000 Hz, got {sample_rate}")
+            raise ParameterError(f"channels must be at least 1, got {channels}")
+        sample_rate = sample_rate_hz(sample_rate, minimum=8000)
         self.channels = int(channels)
         self.sample_rate = int(sample_rate)
         # libebur128 measures a window of ``sample_rate * ms / 1000`` frames.
@@ -234,7 +236,7 @@ class LoudnessMeter:
         reading it.
         """
         if block.ndim != 2 or block.shape[0] != self.channels:
-            raise ValueError(
+            raise ParameterError(
                 f"block must have shape ({self.channels}, n), got {block.shape}")
         n = block.shape[1]
         if n == 0:

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ParameterError
 from .bands import Bands
 
 #: Masking offset: the threshold lies this far below the spread masker energy.
@@ -137,7 +138,7 @@ def spread(band_power: np.ndarray, bands: Bands) -> np.ndarray:
     dtype = np.float32 if p.dtype == np.float32 else np.float64
     s = spreading_matrix(bands).astype(dtype)
     if p.shape[0 if p.ndim == 1 else -2] != bands.n_bands:
-        raise ValueError(
+        raise ParameterError(
             f"band_power has {p.shape[0 if p.ndim == 1 else -2]} bands on its band axis, "
             f"bands has {bands.n_bands}"
         )
@@ -294,7 +295,7 @@ def compute_masking(
     if names is None:
         names = [f"stem {i}" for i in range(n)]
     if len(names) != n:
-        raise ValueError(f"names has {len(names)} entries, band_power has {n} stems")
+        raise ParameterError(f"names has {len(names)} entries, band_power has {n} stems")
 
     lin = (10.0 ** (gains / 10.0)).astype(np.float32)
     pg = p * lin[:, None, None]
@@ -396,7 +397,7 @@ def pair_map_db(
     n = p.shape[0]
     for label, i in (("masker", masker), ("target", target)):
         if not 0 <= i < n:
-            raise ValueError(f"{label} must be a stem index in [0, {n - 1}], got {i}")
+            raise ParameterError(f"{label} must be a stem index in [0, {n - 1}], got {i}")
     # The same arithmetic as compute_masking, so the two agree cell by cell.
     lin = (10.0 ** (gains / 10.0)).astype(np.float32)
     pm = np.where(act[masker][None, :], p[masker] * lin[masker], np.float32(0.0))
@@ -491,19 +492,19 @@ def _target_weights(p: np.ndarray, pg: np.ndarray, act: np.ndarray, bands: Bands
 def _check_inputs(band_power, activity, bands, gains_db):
     p = np.asarray(band_power, dtype=np.float32)
     if p.ndim != 3:
-        raise ValueError(f"band_power must be (n_stems, n_bands, n_frames), got shape {p.shape}")
+        raise ParameterError(f"band_power must be (n_stems, n_bands, n_frames), got shape {p.shape}")
     n, nb, nf = p.shape
     if nb != bands.n_bands:
-        raise ValueError(f"band_power has {nb} bands, bands has {bands.n_bands}")
+        raise ParameterError(f"band_power has {nb} bands, bands has {bands.n_bands}")
     if not np.all(np.isfinite(p)) or np.any(p < 0):
-        raise ValueError("band_power must be finite and >= 0 (linear power)")
+        raise ParameterError("band_power must be finite and >= 0 (linear power)")
     act = np.asarray(activity, dtype=bool)
     if act.shape != (n, nf):
-        raise ValueError(f"activity must have shape {(n, nf)}, got {act.shape}")
+        raise ParameterError(f"activity must have shape {(n, nf)}, got {act.shape}")
     if gains_db is None:
         gains = np.zeros(n)
     else:
         gains = np.asarray(gains_db, dtype=np.float64).reshape(-1)
         if gains.shape != (n,) or not np.all(np.isfinite(gains)):
-            raise ValueError(f"gains_db must be {n} finite values in dB, got {gains_db!r}")
+            raise ParameterError(f"gains_db must be {n} finite values in dB, got {gains_db!r}")
     return p, act, gains

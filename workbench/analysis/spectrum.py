@@ -40,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
+from ..audio_array import sample_rate_hz
+from ..errors import ParameterError
 from .bands import Bands, band_matrix, erb_bands
 
 #: STFT size at 44.1 kHz: 4096 points give 10.8 Hz bins, enough to resolve the
@@ -77,7 +79,7 @@ def fft_size(sample_rate: int) -> int:
     ``4096 * 2**round(log2(sample_rate / 44100))`` keeps bins between about 7
     and 12 Hz wide at any common rate (8192 at 88.2/96 kHz, 2048 at 22.05 kHz).
     """
-    sample_rate = _check_rate(sample_rate)
+    sample_rate = sample_rate_hz(sample_rate)
     return max(256, int(N_FFT_44K * 2 ** round(math.log2(sample_rate / 44100.0))))
 
 
@@ -103,7 +105,7 @@ def frame_length(sample_rate: int) -> int:
 def frame_count(n_samples: int, sample_rate: int) -> int:
     """Number of analysis frames for ``n_samples``: ``ceil(n_samples / L)``."""
     if n_samples < 0:
-        raise ValueError(f"n_samples must be >= 0, got {n_samples}")
+        raise ParameterError(f"n_samples must be >= 0, got {n_samples}")
     return -(-int(n_samples) // frame_length(sample_rate))
 
 
@@ -145,7 +147,7 @@ def activity_from_power(
     [True, True, False, False, False]
     """
     if relative_gate_db > 0:
-        raise ValueError(f"relative_gate_db must be <= 0 dB, got {relative_gate_db}")
+        raise ParameterError(f"relative_gate_db must be <= 0 dB, got {relative_gate_db}")
     p = np.asarray(total_power, dtype=np.float64)
     above = p > 10.0 ** (absolute_floor_db / 10.0)
     n_above = above.sum(axis=-1, keepdims=True)
@@ -237,7 +239,7 @@ class BandPowerAccumulator:
     """
 
     def __init__(self, sample_rate: int, *, bands: Bands | None = None) -> None:
-        self.sample_rate = _check_rate(sample_rate)
+        self.sample_rate = sample_rate_hz(sample_rate)
         self.bands = erb_bands() if bands is None else bands
         self.n_fft = fft_size(self.sample_rate)
         self.hop = self.n_fft // 2
@@ -255,7 +257,7 @@ class BandPowerAccumulator:
         matrix = band_matrix(self.bands, self.n_fft, self.sample_rate)
         in_band = matrix.sum(axis=0) > 0
         if not in_band.any():
-            raise ValueError(
+            raise ParameterError(
                 f"no FFT bin of a {self.n_fft}-point transform at {self.sample_rate} Hz falls in "
                 f"the bands ({self.bands.edges_hz[0]:.1f}–{self.bands.edges_hz[-1]:.1f} Hz)"
             )
@@ -297,7 +299,7 @@ class BandPowerAccumulator:
         # A copy: the caller may reuse its block buffer.
         x = np.array(mono, dtype=np.float32, copy=True)
         if x.ndim != 1:
-            raise ValueError(f"mono must be 1-D (samples,), got shape {x.shape}")
+            raise ParameterError(f"mono must be 1-D (samples,), got shape {x.shape}")
         if x.size == 0:
             return
         self._n_samples += x.size
@@ -393,8 +395,3 @@ class BandPowerAccumulator:
         self._buf = self._buf[n_frames * L:]
         self._n_done += n_frames
 
-
-def _check_rate(sample_rate: int) -> int:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive integer in Hz, got {sample_rate!r}")
-    return int(sample_rate)

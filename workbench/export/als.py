@@ -60,6 +60,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..audio_io import atomic_path
+from ..errors import ParameterError
 from ..tempo import clip_offset_s
 from .dawproject import RENDERED_RETURN_NAME, RETURN_NAME, _rendered_return, db_to_linear
 from .levels import pan_law_offset_db
@@ -180,7 +181,7 @@ def _num(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"a set cannot hold {value}")
+            raise ParameterError(f"a set cannot hold {value}")
         return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 

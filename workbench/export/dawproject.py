@@ -93,7 +93,7 @@ import zipfile
 from pathlib import Path
 
 from ..audio_io import atomic_path
-from ..errors import WorkbenchError
+from ..errors import ParameterError, WorkbenchError
 from ..tempo import clip_offset_s
 from .levels import pan_law_offset_db
 from .names import (ExportStem, check_not_input, copy_stems, decision_notes, plan_stems, prepare_sources,
@@ -158,7 +158,7 @@ def normalized_to_pan(value: float) -> float:
 def ratio_to_percent(ratio: float) -> float:
     """Compression ratio → ``100·(1 − 1/ratio)`` percent (1:1 → 0, 2:1 → 50, ∞:1 → 100)."""
     if not ratio >= 1.0:
-        raise ValueError(f"compression ratio must be at least 1, got {ratio}")
+        raise ParameterError(f"compression ratio must be at least 1, got {ratio}")
     return 100.0 * (1.0 - 1.0 / float(ratio))
 
 

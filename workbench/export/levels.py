@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ParameterError
+
 #: Fader offset (dB) of a mono clip in a 0 dB-centre DAW: ``20·log10(cos(π/4))``.
 MONO_CENTRE_DB = 20.0 * math.log10(math.cos(math.pi / 4.0))
 
@@ -74,7 +76,7 @@ def daw_pan_gains(pan: float) -> tuple[float, float]:
     [0.0, 1.4142]
     """
     if not -1.0 <= pan <= 1.0:
-        raise ValueError(f"pan must be within -1..1, got {pan}")
+        raise ParameterError(f"pan must be within -1..1, got {pan}")
     if pan == 0.0:
         return 1.0, 1.0          # exactly unity at the centre (√2·cos(π/4) rounds to 1 + 2e-16)
     theta = (float(pan) + 1.0) * math.pi / 4.0

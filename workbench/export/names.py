@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import WorkbenchError
+from ..errors import ParameterError, WorkbenchError
 
 #: Device names Windows reserves with or without an extension (case-insensitive),
 #: including the superscript-digit forms it also treats as devices.
@@ -131,7 +131,7 @@ def unique_file_names(names: Sequence[str], suffixes: Sequence[str] | str = "", 
     """
     sfx = [suffixes] * len(names) if isinstance(suffixes, str) else list(suffixes)
     if len(sfx) != len(names):
-        raise ValueError(f"got {len(names)} names but {len(sfx)} suffixes")
+        raise ParameterError(f"got {len(names)} names but {len(sfx)} suffixes")
     used = {unicodedata.normalize("NFC", t).casefold() for t in taken}
     result = []
     for name, suffix in zip(names, sfx):

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import WorkbenchError
+from ..errors import ParameterError, WorkbenchError
 
 __all__ = ["BalanceModel", "MODEL_PATH", "PRIOR_WEIGHT_STEMS", "TERMS", "default_model", "fit", "fit_pan_distance",
            "term_values"]
@@ -238,7 +238,7 @@ def fit(songs: Sequence[str], roles: Sequence[str], terms: Sequence[Mapping[str,
     y = np.asarray(level_lufs, dtype=np.float64)
     n = y.size
     if not (len(songs) == len(roles) == len(terms) == n) or n == 0:
-        raise ValueError("songs, roles, terms and level_lufs must be equal, non-empty lengths")
+        raise ParameterError("songs, roles, terms and level_lufs must be equal, non-empty lengths")
     names = list(use_terms if use_terms is not None else TERMS)
     role_list = sorted(set(roles))
     R = np.zeros((n, len(role_list)))

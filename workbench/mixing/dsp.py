@@ -37,6 +37,8 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d
 from scipy.signal import butter, firwin, sosfilt
 
+from ..errors import ParameterError
+
 #: Butterworth order for a slope: every order adds 6.02 dB per octave
 #: (20·log10(2) per order of the ``|H|² = 1 / (1 + (fc/f)^(2N))`` response).
 BUTTERWORTH_ORDER = {6: 1, 12: 2, 24: 4}
@@ -89,9 +91,9 @@ def butterworth_sos(kind: str, freq_hz: float, slope_db_per_oct: int, sample_rat
     (1, 6)
     """
     if kind not in ("highpass", "lowpass"):
-        raise ValueError(f"kind must be 'highpass' or 'lowpass', got {kind!r}")
+        raise ParameterError(f"kind must be 'highpass' or 'lowpass', got {kind!r}")
     if slope_db_per_oct not in BUTTERWORTH_ORDER:
-        raise ValueError(f"slope_db_per_oct must be one of {sorted(BUTTERWORTH_ORDER)}, got {slope_db_per_oct}")
+        raise ParameterError(f"slope_db_per_oct must be one of {sorted(BUTTERWORTH_ORDER)}, got {slope_db_per_oct}")
     freq = min(float(freq_hz), MAX_FREQ_FRACTION * sample_rate)
     return butter(BUTTERWORTH_ORDER[slope_db_per_oct], freq, btype=kind, fs=sample_rate, output="sos")
 
@@ -145,7 +147,7 @@ def rbj_biquad_sos(kind: str, freq_hz: float, gain_db: float, q: float, sample_r
         den = [(a + 1) + s * (a - 1) * cw + sq, -s * 2 * ((a - 1) + s * (a + 1) * cw),
                (a + 1) + s * (a - 1) * cw - sq]
     else:
-        raise ValueError(f"kind must be 'bell', 'low_shelf' or 'high_shelf', got {kind!r}")
+        raise ParameterError(f"kind must be 'bell', 'low_shelf' or 'high_shelf', got {kind!r}")
     return np.array([[b[0], b[1], b[2], den[0], den[1], den[2]]]) / den[0]
 
 
@@ -183,7 +185,7 @@ class SampleDelay:
 
     def __init__(self, delay_frames: int, channels: int) -> None:
         if delay_frames < 0:
-            raise ValueError(f"delay_frames must be >= 0, got {delay_frames}")
+            raise ParameterError(f"delay_frames must be >= 0, got {delay_frames}")
         self.delay_frames = int(delay_frames)
         self._buffer = np.zeros((channels, self.delay_frames), dtype=np.float32)
 
@@ -218,7 +220,7 @@ def constant_power_gains(pan: float) -> tuple[float, float]:
     [1.0, 0.0]
     """
     if not -1.0 <= pan <= 1.0:
-        raise ValueError(f"pan must be within -1..1, got {pan}")
+        raise ParameterError(f"pan must be within -1..1, got {pan}")
     if pan == -1.0:
         return 1.0, 0.0
     if pan == 1.0:
@@ -245,7 +247,7 @@ def set_width(block: np.ndarray, width: float) -> np.ndarray:
     (``L == R == M``).
     """
     if not 0.0 <= width <= 1.0:
-        raise ValueError(f"width must be within 0..1, got {width}")
+        raise ParameterError(f"width must be within 0..1, got {width}")
     if width == 1.0:
         return block
     mid = 0.5 * (block[0] + block[1])
@@ -423,7 +425,7 @@ class LookaheadLimiter:
     def __init__(self, ceiling_db: float, sample_rate: int, channels: int = 2, *,
                  lookahead_ms: float = 5.0, release_ms: float = 100.0, true_peak: bool = True) -> None:
         if lookahead_ms <= 0 or release_ms <= 0:
-            raise ValueError(f"lookahead_ms and release_ms must be > 0, got {lookahead_ms}, {release_ms}")
+            raise ParameterError(f"lookahead_ms and release_ms must be > 0, got {lookahead_ms}, {release_ms}")
         self.ceiling = db_to_amplitude(ceiling_db)
         self.channels = channels
         self.lookahead = max(1, int(round(lookahead_ms * sample_rate / 1000.0)))
@@ -493,7 +495,7 @@ def tpdf_quantize(block: np.ndarray, bits: int, rng: np.random.Generator | None)
         1.0 maps to ``2**(bits-1)``.
     """
     if not 2 <= bits <= 24:
-        raise ValueError(f"bits must be within 2..24, got {bits}")
+        raise ParameterError(f"bits must be within 2..24, got {bits}")
     scale = float(2 ** (bits - 1))
     y = block.astype(np.float64) * scale
     if rng is not None:

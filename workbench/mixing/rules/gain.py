@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...errors import ParameterError
 from ..balance_model import BalanceModel
 from .roles import IMPORTANCE_RANK
 
@@ -256,5 +257,5 @@ def plan_gains(stems: list[GainInput], model: BalanceModel) -> dict[str, GainDec
 def importance_step(level_from: str, level_to: str) -> float:
     """LU a part moves when its importance changes from one level to another."""
     if level_from not in IMPORTANCE_RANK or level_to not in IMPORTANCE_RANK:
-        raise ValueError(f"importance must be one of {tuple(IMPORTANCE_RANK)}")
+        raise ParameterError(f"importance must be one of {tuple(IMPORTANCE_RANK)}")
     return IMPORTANCE_OFFSET_LU[level_to] - IMPORTANCE_OFFSET_LU[level_from]
