@@ -206,7 +206,9 @@ def test_no_stem_is_raised_far_above_the_session():
     # far below the others it is a faint part instead: it keeps its arrival relation
     faint = gain.plan_gains(stems[:2] + [gain.GainInput("C", "pad", "", "medium", "medium", -60.0, {})], model)
     assert faint["C"].rule == "faint" and faint["C"].gain_db == pytest.approx(faint["B"].gain_db, abs=1.01)
-    assert "capped" in out["C"].reason
+    assert out["C"].reason.rule == "gain.capped" and "capped" in out["C"].reason.text
+    assert out["C"].reason.measured["raw_gain_db"] > out["C"].gain_db
+    assert faint["C"].reason.rule == "gain.faint" and faint["C"].reason.measured["below_median_lu"] > 20
 
 
 # ------------------------------------------------------------------ vocals need vocal evidence
@@ -279,6 +281,7 @@ def test_no_resonance_cut_on_a_pitched_part():
     cut = eq.corrective("Snare", lt, bands)
     assert cut is not None and -eq.RESONANCE_MAX_CUT_DB <= cut.gain_db < 0
     assert abs(math.log2(cut.freq_hz / 1000)) < 0.3
+    assert cut.reason.rule == "eq.resonance" and cut.reason.measured["excess_db"] >= eq.RESONANCE_MIN_DB
 
 
 def test_a_resonance_that_does_not_persist_is_not_cut():

@@ -167,7 +167,8 @@ def test_unmasking_rule_depth_follows_importance_gap():
         assert list(cuts) == ["Keys"]
         assert len(cuts["Keys"]) == 2  # the three neighbours make one bell, band 30 another
         depths[imp0] = min(b.gain_db for b in cuts["Keys"])
-        assert all("masks Vox 100% of its active time" in b.reason for b in cuts["Keys"])
+        assert all(b.reason.measured["target"] == "Vox" and b.reason.measured["time_share"] == 1.0
+                   and "masks Vox 100% of its active time" in b.reason.text for b in cuts["Keys"])
     assert depths == {"high": -3.0, "medium": -4.5, "low": -6.0}
 
 

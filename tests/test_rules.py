@@ -57,7 +57,10 @@ def test_gain_rises_with_importance_by_the_documented_steps(role):
     assert levels["low"].gain_db < levels["medium"].gain_db < levels["high"].gain_db
     assert levels["high"].gain_db - levels["medium"].gain_db == pytest.approx(gain.IMPORTANCE_OFFSET_LU["high"])
     assert levels["medium"].gain_db - levels["low"].gain_db == pytest.approx(-gain.IMPORTANCE_OFFSET_LU["low"])
-    assert all(d.rule == "model" and role in d.reason for d in levels.values())
+    assert all(d.rule == "model" and d.reason.rule == "gain.model" and d.reason.measured["role"] == role
+               and role in d.reason.text for d in levels.values())
+    assert levels["high"].reason.measured["importance_lu"] == pytest.approx(gain.IMPORTANCE_OFFSET_LU["high"])
+    assert "zwicker_fastl" in levels["high"].reason.sources and "zwicker_fastl" not in levels["medium"].reason.sources
 
 
 @pytest.mark.parametrize("offset_db", [-12.0, -3.0, 6.0])
@@ -74,7 +77,7 @@ def test_gain_ignores_the_level_a_stem_arrived_at(offset_db):
 
 def test_a_silent_stem_gets_no_gain():
     d = gain.plan_gains([gain.GainInput("s", "pad", "", "medium", "medium", -math.inf, {})], bm.default_model())
-    assert d["s"].gain_db == 0.0 and d["s"].rule == "silent"
+    assert d["s"].gain_db == 0.0 and d["s"].rule == "silent" and d["s"].reason.rule == "gain.silent"
 
 
 def test_gains_stay_within_their_bounds():
@@ -102,7 +105,11 @@ def test_an_already_limited_stem_is_compressed_more_gently():
     fresh = dynamics.compressor("Bass", "medium", -6.0, 16.0, 0.0)
     limited = dynamics.compressor("Bass", "medium", -6.0, 6.0, 0.0)
     assert limited.ratio < fresh.ratio and limited.threshold_db > fresh.threshold_db
-    assert "already arrives compressed" in limited.reason
+    assert limited.reason.rule == "dynamics.already_limited" and limited.reason.measured["crest_db"] == 6.0
+    assert fresh.reason.rule == "dynamics.category"
+    assert limited.reason.measured["reduction_db"] == pytest.approx(fresh.reason.measured["reduction_db"] / 2)
+    assert "already arrives compressed" in limited.reason.text
+    assert limited.to_plan().reason == limited.reason.text
 
 
 def test_a_silent_stem_gets_no_compressor():
@@ -146,13 +153,16 @@ def test_unmasking_cuts_the_less_important_stem_within_its_bound(gap, limit):
     share[1, 0, 20:23] = 0.8                       # stem 1 masks stem 0 in three bands
     energy = np.full((2, nb), 1.0 / nb)
     energy[0, 20:23] = 0.2
-    margin = np.full((3, 10), 30.0)                # a deep, constant masking margin
+    margin = np.full((nb, 10), 30.0)               # a deep, constant masking margin in every band and frame
     # at the same importance the category order decides: Keys is kept, Synth is cut
     cuts = eq.unmasking(["lead", "other"], ["Keys", "Synth"], imps, share, energy,
                         lambda m, t: margin, bands, max_cut_db=6.0)
     assert list(cuts) == ["other"]
     for b in cuts["other"]:
-        assert -limit - 1e-9 <= b.gain_db <= -eq.UNMASK_MIN_CUT_DB and "masks lead" in b.reason
+        assert -limit - 1e-9 <= b.gain_db <= -eq.UNMASK_MIN_CUT_DB
+        assert b.reason.rule == "eq.unmasking" and b.reason.measured["target"] == "lead"
+        assert b.reason.measured["importance_gap"] == gap and b.reason.measured["time_share"] == 1.0
+        assert "masks lead" in b.reason.text
 
 
 # ------------------------------------------------------------------ pan
@@ -170,8 +180,9 @@ def test_the_low_end_and_the_lead_stay_centred(style):
     out = _pans(cats, ["medium"] * len(cats), [100.0] * len(cats) + [1000.0, 2000.0], style,
                 roles=[""] * len(CENTRED) + ["foreground", ""])
     for i, c in enumerate(sorted(CENTRED)):
-        assert out[f"s{i}"][0] == 0.0
-    assert out[f"s{len(CENTRED)}"][0] == 0.0       # the foreground part
+        assert out[f"s{i}"].pan == 0.0 and out[f"s{i}"].reason.rule == "pan.centred_category"
+    assert out[f"s{len(CENTRED)}"].pan == 0.0       # the foreground part
+    assert out[f"s{len(CENTRED)}"].reason.rule == "pan.foreground"
 
 
 def test_wide_style_spreads_more_with_lower_importance_and_keeps_sides_even():
@@ -179,9 +190,10 @@ def test_wide_style_spreads_more_with_lower_importance_and_keeps_sides_even():
     for lv_a, lv_b in (("high", "medium"), ("medium", "low")):
         a = _pans(cats, [lv_a] * 4, [1000.0] * 4)
         b = _pans(cats, [lv_b] * 4, [1000.0] * 4)
-        assert all(abs(a[k][0]) < abs(b[k][0]) for k in a)
+        assert all(abs(a[k].pan) < abs(b[k].pan) for k in a)
     out = _pans(cats, ["medium"] * 4, [1000.0] * 4)
-    assert sum(1 for v, _ in out.values() if v < 0) == sum(1 for v, _ in out.values() if v > 0)
+    assert sum(1 for d in out.values() if d.pan < 0) == sum(1 for d in out.values() if d.pan > 0)
+    assert all(d.reason.rule.startswith("pan.spread_by_centroid.") for d in out.values())
 
 
 def test_authored_style_pans_only_clashing_parts_and_a_named_pair_mirrored():
@@ -190,9 +202,11 @@ def test_authored_style_pans_only_clashing_parts_and_a_named_pair_mirrored():
     masking = np.zeros((5, 5))
     masking[0, 1] = 0.2                            # Keys and Rhythm clash
     out = _pans(cats, ["medium"] * 5, [1000.0] * 5, pan.AuthoredPan(0.48, 0.36), masking, names)
-    assert out["Pad"][0] == 0.0 and "centre" in out["Pad"][1]
-    assert out["Keys"][0] * out["Rhythm"][0] < 0 and abs(out["Keys"][0]) == pytest.approx(0.48)
-    assert out["Gtr L"][0] == pytest.approx(-0.36) and out["Gtr R"][0] == pytest.approx(0.36)
+    assert out["Pad"].pan == 0.0 and out["Pad"].reason.rule == "pan.no_clash"
+    assert out["Keys"].pan * out["Rhythm"].pan < 0 and abs(out["Keys"].pan) == pytest.approx(0.48)
+    assert out["Keys"].reason.measured["partner"] == "Rhythm" and out["Keys"].reason.measured["masking"] == 0.2
+    assert out["Gtr L"].pan == pytest.approx(-0.36) and out["Gtr R"].pan == pytest.approx(0.36)
+    assert out["Gtr L"].reason.rule == "pan.pair" and out["Gtr L"].reason.measured["side"] == "left"
 
 
 def test_cymbals_stay_on_one_side():
@@ -200,14 +214,14 @@ def test_cymbals_stay_on_one_side():
     for style in (None, pan.AuthoredPan(0.48, 0.36)):
         out = _pans(cats, ["medium", "medium", "low", "low"], [8000.0, 9000.0, 7000.0, 1000.0], style,
                     np.full((4, 4), 0.2) - np.eye(4) * 0.2)
-        sides = {np.sign(out[f"s{i}"][0]) for i in range(3)} - {0.0}
+        sides = {np.sign(out[f"s{i}"].pan) for i in range(3)} - {0.0}
         assert len(sides) <= 1
 
 
 # ------------------------------------------------------------------ space
 @pytest.mark.parametrize("category", CATEGORY_NAMES)
 def test_important_stems_are_drier(category):
-    sends = {lv: space.send(category, lv)[0] for lv in LEVELS}
+    sends = {lv: space.send(category, lv).send_db for lv in LEVELS}
     if space.CATEGORY_SEND_DB[category] is None:
         assert all(s is None for s in sends.values())
     else:

@@ -113,11 +113,11 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: 
     # 2. High-pass per stem, and one cut on a drum's persistent resonance.
     eqs: list[list[EQBand]] = []
     for i in range(n):
-        bands_i = [eq.highpass(cats[i], feats[i].long_term_band_db, analysis.bands)]
+        bands_i = [eq.highpass(cats[i], feats[i].long_term_band_db, analysis.bands).to_band()]
         fix = eq.corrective(cats[i], feats[i].long_term_band_db, analysis.bands,
                             analysis.band_power[i], analysis.activity[i])
         if fix is not None:
-            bands_i.append(fix)
+            bands_i.append(fix.to_band())
         eqs.append(bands_i)
 
     # 3. Masking at the planned levels, after those filters → unmasking cuts.
@@ -131,13 +131,14 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: 
         lambda m, t: pair_map_db(shaped, activity, analysis.bands, m, t, gain_db),
         analysis.bands, max_cut_db=settings.max_eq_cut_db)
     for i, nm in enumerate(names):
-        eqs[i].extend(cuts.get(nm, []))
+        eqs[i].extend(c.to_band() for c in cuts.get(nm, []))
 
     # 4. Compression from each stem's own loud level.
     # (A compressor's detector follows the signal's peak envelope, so thresholds
     # are set from the level the stem's loud hits reach, not from its loudness.)
     peaks = [f.loud_peak_dbfs if math.isfinite(f.loud_peak_dbfs) else None for f in feats]
     comps = [dynamics.compressor(cats[i], imps[i], peaks[i], feats[i].crest_db, gain_db[i]) for i in range(n)]
+    comp_plans = [c.to_plan() if c is not None else None for c in comps]
 
     # 5. Panning, with the masking after EQ deciding who goes where.
     after = compute_masking(_shaped_band_power(analysis, eqs, frames), activity, analysis.bands,
@@ -152,20 +153,21 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: 
     # 6. Reverb sends and the shared return; 7. the master.
     plans: dict[str, StemPlan] = {}
     for i, nm in enumerate(names):
-        send_db, send_reason = space.send(cats[i], imps[i])
-        p, p_reason = pans[nm]
+        sent = space.send(cats[i], imps[i])
+        placed = pans[nm]
         plans[nm] = StemPlan(
             file=stems[i].file, category=cats[i], importance=imps[i],
-            gain_db=float(gain_db[i]), gain_reason=gains[nm].reason,
-            pan=float(p), width=float(settings.width) if feats[i].channels == 2 and not fold[i] else 1.0,
-            pan_reason=p_reason + ("; its two channels are identical, so it is folded to mono" if fold[i] else ""),
-            eq=eqs[i], compressor=comps[i], reverb_send_db=send_db, reverb_reason=send_reason,
+            gain_db=float(gain_db[i]), gain_reason=gains[nm].reason.text,
+            pan=float(placed.pan), width=float(settings.width) if feats[i].channels == 2 and not fold[i] else 1.0,
+            pan_reason=placed.reason.text + ("; its two channels are identical, so it is folded to mono"
+                                             if fold[i] else ""),
+            eq=eqs[i], compressor=comp_plans[i], reverb_send_db=sent.send_db, reverb_reason=sent.reason.text,
             channels=1 if fold[i] else int(feats[i].channels),
             role=roles[i].key, role_reason=roles[i].reason, importance_reason=decided[i].importance_reason)
     mplan = master.master(settings, [peaks[i] + gain_db[i] if peaks[i] is not None else -math.inf
-                                     for i in range(n)])
+                                     for i in range(n)]).to_plan()
     notes = _masking_notes(names, imps, masking, after)
-    return MixPlan(stems=plans, reverb=space.reverb_bus(), master=mplan, sample_rate=settings.sample_rate,
+    return MixPlan(stems=plans, reverb=space.reverb_bus().to_plan(), master=mplan, sample_rate=settings.sample_rate,
                    frames=int(round(session.frames * settings.sample_rate / session.sample_rate)),
                    folder=str(session.folder), notes=notes)
 

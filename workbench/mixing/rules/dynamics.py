@@ -19,9 +19,17 @@ compressor", JAES 61(10): settings should follow the signal's crest factor).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+from ...sources import cite
 from ..plan import Compressor
+from .reason import Reason
 from .roles import category_key
+
+#: The sources of the rule (keys of :data:`workbench.sources.SOURCES`).
+COMPRESSION_SOURCES = cite("senior_mixing_secrets", "izhaki_mixing_audio", "owsinski_handbook", "maddams_2012")
+NO_COMPRESSION_SOURCES = cite("senior_mixing_secrets", "workbench_choice")
+LIMITED_SOURCES = cite("giannoulis_2013", "katz_mastering")
 
 #: (ratio, attack_ms, release_ms) by category; ratio 1 = leave uncompressed.
 CATEGORY_COMPRESSION = {
@@ -61,8 +69,37 @@ LIMITED_CREST_DB = 10.0
 MAKEUP_FRACTION = 0.1
 
 
+@dataclass(frozen=True)
+class CompressorDecision:
+    """A compressor's settings and why (also the master's glue).
+
+    Attributes
+    ----------
+    threshold_db, ratio, attack_ms, release_ms, makeup_db : float
+        As in :class:`~workbench.mixing.plan.Compressor`.
+    reason : Reason
+    """
+
+    threshold_db: float
+    ratio: float
+    attack_ms: float
+    release_ms: float
+    makeup_db: float
+    reason: Reason
+
+    @property
+    def active(self) -> bool:
+        """Whether it compresses at all (ratio above 1)."""
+        return self.ratio > 1.0
+
+    def to_plan(self) -> Compressor:
+        """The plan's compressor, with the reason in words."""
+        return Compressor(self.threshold_db, self.ratio, self.attack_ms, self.release_ms, self.makeup_db,
+                          self.reason.text)
+
+
 def compressor(category: str | None, importance: str, loud_level_db: float | None,
-               crest_db: float | None, gain_db: float) -> Compressor | None:
+               crest_db: float | None, gain_db: float) -> CompressorDecision | None:
     """The compressor for a stem, or ``None`` when it is left uncompressed.
 
     Parameters
@@ -82,8 +119,9 @@ def compressor(category: str | None, importance: str, loud_level_db: float | Non
     if loud_level_db is None or not math.isfinite(loud_level_db):
         return None
     if ratio <= 1.0:
-        return Compressor(0.0, 1.0, attack, release, 0.0,
-                          f"no compression: {cat} keeps its natural dynamics")
+        return CompressorDecision(0.0, 1.0, attack, release, 0.0, Reason(
+            "dynamics.none", {"category": cat}, NO_COMPRESSION_SOURCES,
+            "no compression: {category} keeps its natural dynamics"))
     reduction = GAIN_REDUCTION_DB[importance]
     limited = crest_db is not None and math.isfinite(crest_db) and crest_db < LIMITED_CREST_DB
     if limited:
@@ -94,8 +132,14 @@ def compressor(category: str | None, importance: str, loud_level_db: float | Non
     over = reduction / (1 - 1 / ratio)
     threshold = round(loud_level_db + gain_db - over, 1)
     makeup = round(MAKEUP_FRACTION * reduction, 1)
-    why = (f"{ratio:g}:1, {attack:g} ms attack / {release:g} ms release for {cat}; about "
-           f"{reduction:.1f} dB off the loud hits (importance {importance})")
+    measured = {"ratio": ratio, "attack_ms": attack, "release_ms": release, "category": cat,
+                "reduction_db": reduction, "importance": importance, "crest_db": crest_db,
+                "loud_level_db": loud_level_db, "threshold_db": threshold}
+    why = ("{ratio:g}:1, {attack_ms:g} ms attack / {release_ms:g} ms release for {category}; about "
+           "{reduction_db:.1f} dB off the loud hits (importance {importance})")
+    rule, sources = "dynamics.category", COMPRESSION_SOURCES
     if limited:
-        why += f"; lighter: the stem already arrives compressed (crest {crest_db:.1f} dB)"
-    return Compressor(threshold, round(ratio, 2), attack, release, makeup, why)
+        why += "; lighter: the stem already arrives compressed (crest {crest_db:.1f} dB)"
+        rule, sources = "dynamics.already_limited", COMPRESSION_SOURCES + LIMITED_SOURCES
+    return CompressorDecision(threshold, round(ratio, 2), attack, release, makeup,
+                              Reason(rule, measured, sources, why))

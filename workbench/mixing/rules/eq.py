@@ -29,12 +29,21 @@ Three moves, in the order an engineer makes them:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...analysis.bands import Bands
+from ...sources import cite
 from ..plan import EQBand
+from .reason import Reason
 from .roles import IMPORTANCE_RANK, category_key, priority
+
+#: The sources of each move (keys of :data:`workbench.sources.SOURCES`).
+HIGHPASS_SOURCES = cite("owsinski_handbook", "izhaki_mixing_audio", "de_man_reiss_2013")
+SUBSONIC_SOURCES = cite("senior_mixing_secrets", "de_man_reiss_2013")
+RESONANCE_SOURCES = cite("owsinski_handbook", "perez_gonzalez_reiss_2009_eq", "workbench_choice")
+UNMASK_SOURCES = cite("hafezi_reiss_2015", "workbench_choice")
 
 #: High-pass cutoff by category, Hz (Owsinski's and Izhaki's frequency ranges). Kick and bass
 #: get only a subsonic filter (energy below ~30 Hz is inaudible on most systems
@@ -88,11 +97,34 @@ UNMASK_MAX_CUT_BY_GAP_DB = {0: 3.0, 1: 4.5}
 UNMASK_MIN_CUT_DB = 1.0
 
 
-def _fmt_hz(f: float) -> str:
-    return f"{f / 1000:.1f} kHz" if f >= 1000 else f"{f:.0f} Hz"
+@dataclass(frozen=True)
+class EQDecision:
+    """One EQ move and why.
+
+    Attributes
+    ----------
+    kind : str
+        ``"highpass"`` or ``"bell"`` (the plan's :class:`~workbench.mixing.plan.EQBand` kinds).
+    freq_hz : float
+    gain_db : float
+    q : float
+    slope_db_per_oct : int
+    reason : Reason
+    """
+
+    kind: str
+    freq_hz: float
+    gain_db: float
+    q: float
+    slope_db_per_oct: int
+    reason: Reason
+
+    def to_band(self) -> EQBand:
+        """The plan's band, with the reason in words."""
+        return EQBand(self.kind, self.freq_hz, self.gain_db, self.q, self.slope_db_per_oct, self.reason.text)
 
 
-def highpass(category: str | None, long_term_band_db: np.ndarray, bands: Bands) -> EQBand:
+def highpass(category: str | None, long_term_band_db: np.ndarray, bands: Bands) -> EQDecision:
     """The high-pass for a stem: category cutoff, kept below its measured low end."""
     cat = category_key(category)
     nominal = HIGHPASS_HZ[cat]
@@ -105,19 +137,24 @@ def highpass(category: str | None, long_term_band_db: np.ndarray, bands: Bands) 
     else:
         content_hz = nominal
     limit = max(HIGHPASS_MIN_HZ, HIGHPASS_BELOW_CONTENT * content_hz)
-    if nominal <= limit or nominal <= SUBSONIC_HZ:
-        freq, why = nominal, (f"subsonic clean-up for {cat}" if nominal <= SUBSONIC_HZ else
-                              f"usual for {cat}; the stem's content starts near {_fmt_hz(content_hz)}")
+    if nominal <= SUBSONIC_HZ:
+        freq, rule, sources, why = nominal, "eq.highpass.subsonic", SUBSONIC_SOURCES, "subsonic clean-up for {category}"
+    elif nominal <= limit:
+        freq, rule, sources, why = (nominal, "eq.highpass.usual", HIGHPASS_SOURCES,
+                                    "usual for {category}; the stem's content starts near {content_hz:hz}")
     else:
-        freq, why = limit, (f"{cat} usually at {_fmt_hz(nominal)}, lowered: the stem has content "
-                            f"down to {_fmt_hz(content_hz)}")
+        freq, rule, sources, why = (limit, "eq.highpass.lowered", HIGHPASS_SOURCES,
+                                    "{category} usually at {nominal_hz:hz}, lowered: the stem has content "
+                                    "down to {content_hz:hz}")
     freq = round(float(freq), 1)
     slope = 24 if cat in ("Cymbals", "Backing Vocal") else 12
-    return EQBand("highpass", freq, 0.0, 0.707, slope, f"high-pass at {_fmt_hz(freq)}: {why}")
+    measured = {"freq_hz": freq, "category": cat, "nominal_hz": nominal, "content_hz": float(content_hz)}
+    return EQDecision("highpass", freq, 0.0, 0.707, slope,
+                      Reason(rule, measured, sources, "high-pass at {freq_hz:hz}: " + why))
 
 
 def corrective(category: str | None, long_term_band_db: np.ndarray, bands: Bands,
-               band_power: np.ndarray | None = None, activity: np.ndarray | None = None) -> EQBand | None:
+               band_power: np.ndarray | None = None, activity: np.ndarray | None = None) -> EQDecision | None:
     """One cut on a drum's persistent resonance, or ``None``.
 
     Only unpitched drum parts (:data:`RESONANCE_CATEGORIES`) are searched: the
@@ -171,10 +208,13 @@ def corrective(category: str | None, long_term_band_db: np.ndarray, bands: Bands
     cut = round(-min(RESONANCE_MAX_CUT_DB, excess[i] / 2), 1)
     f = float(np.sqrt(bands.edges_hz[a] * bands.edges_hz[b + 1]))
     q = _q_for(bands, a, b)
-    heard = "" if persistence is None else f", present in {persistence:.0%} of its active frames"
-    return EQBand("bell", round(f, 1), cut, q, 12,
-                  f"{cut:+.1f} dB bell at {_fmt_hz(f)}: a resonance {excess[i]:.1f} dB above the "
-                  f"{cat}'s own spectrum around it{heard}")
+    heard = "" if persistence is None else ", present in {persistence:.0%} of its active frames"
+    measured = {"gain_db": cut, "freq_hz": f, "excess_db": float(excess[i]), "category": cat,
+                "persistence": persistence}
+    return EQDecision("bell", round(f, 1), cut, q, 12, Reason(
+        "eq.resonance", measured, RESONANCE_SOURCES,
+        "{gain_db:+.1f} dB bell at {freq_hz:hz}: a resonance {excess_db:.1f} dB above the "
+        "{category}'s own spectrum around it" + heard))
 
 
 def _smooth(level_db: np.ndarray, width: int = 7) -> np.ndarray:
@@ -230,7 +270,7 @@ def unmasking(
     bands: Bands,
     *,
     max_cut_db: float = 6.0,
-) -> dict[str, list[EQBand]]:
+) -> dict[str, list[EQDecision]]:
     """Cross-adaptive unmasking cuts on the less important stem of each masking pair.
 
     Parameters
@@ -249,11 +289,11 @@ def unmasking(
     Returns
     -------
     dict
-        ``name -> [EQBand, ...]`` (stems without cuts are absent).
+        ``name -> [EQDecision, ...]`` (stems without cuts are absent).
     """
     n = len(names)
     order = [priority(c, i) for c, i in zip(categories, importances)]
-    cuts: dict[str, list[EQBand]] = {}
+    cuts: dict[str, list[EQDecision]] = {}
     for m in range(n):
         # per band, the most affected more-important target: (score, target)
         best = [(0.0, -1)] * bands.n_bands
@@ -268,7 +308,7 @@ def unmasking(
         if not regions:
             continue
         regions.sort(key=lambda r: (-sum(best[b][0] for b in range(r[0], r[1] + 1)), r[0]))
-        bells = []
+        bells: list[EQDecision] = []
         for lo, hi in sorted(regions[:UNMASK_MAX_BELLS]):
             b_main = max(range(lo, hi + 1), key=lambda b: best[b][0])
             t = best[b_main][1]
@@ -284,11 +324,13 @@ def unmasking(
             depth = min(limit, UNMASK_MIN_CUT_DB + 0.5 * median_margin)
             f = math.sqrt(bands.edges_hz[lo] * bands.edges_hz[hi + 1])
             gain = round(-depth, 1)
-            who = "less important" if gap > 0 else f"same importance, {names[t]} has priority"
-            bells.append(EQBand(
-                "bell", round(f, 1), gain, _q_for(bands, lo, hi), 12,
-                f"{gain:+.1f} dB bell at {_fmt_hz(f)}: masks {names[t]} {time_share:.0%} of its "
-                f"active time in this range ({who})"))
+            who = "less important" if gap > 0 else "same importance, {target} has priority"
+            measured = {"gain_db": gain, "freq_hz": f, "target": names[t], "time_share": time_share,
+                        "median_margin_db": median_margin, "importance_gap": gap, "limit_db": limit}
+            bells.append(EQDecision("bell", round(f, 1), gain, _q_for(bands, lo, hi), 12, Reason(
+                "eq.unmasking", measured, UNMASK_SOURCES,
+                "{gain_db:+.1f} dB bell at {freq_hz:hz}: masks {target} {time_share:.0%} of its "
+                "active time in this range (" + who + ")")))
         if bells:
             cuts[names[m]] = bells
     return cuts

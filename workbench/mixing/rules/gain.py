@@ -37,9 +37,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import ParameterError
+from ...errors import ErrorCode, ParameterError
+from ...sources import cite
 from ..balance_model import BalanceModel
+from .reason import Reason
 from .roles import IMPORTANCE_RANK
+
+#: The sources of each branch (keys of :data:`workbench.sources.SOURCES`).
+BALANCE_SOURCES = cite("perez_gonzalez_reiss_2009_gain", "mansbridge_2012_fader", "wichern_2015", "de_man_2017",
+                       "authored_corpus")
+IMPORTANCE_SOURCES = cite("zwicker_fastl", "workbench_choice")
+GUARD_SOURCES = cite("workbench_choice")
 
 #: Literature prior for each role's loudness, LU relative to the reference
 #: stem, at the role's usual importance. The ranking follows De Man (2017,
@@ -157,7 +165,8 @@ class GainDecision:
         What importance added (LU).
     rule : str
         ``"model"``, ``"too_quiet"``, ``"faint"``, ``"capped"`` or ``"silent"``.
-    reason : str
+    reason : Reason
+        What was measured, the rule (``"gain.<rule>"``) and its sources.
     """
 
     gain_db: float
@@ -165,7 +174,7 @@ class GainDecision:
     offset_lu: float
     importance_lu: float
     rule: str
-    reason: str
+    reason: Reason
 
 
 def target_loudness(model: BalanceModel, role: str, terms: dict, importance: str,
@@ -205,8 +214,9 @@ def plan_gains(stems: list[GainInput], model: BalanceModel) -> dict[str, GainDec
     for s in stems:
         target, offset, imp = target_loudness(model, s.role, s.terms, s.importance, s.suggested_importance)
         if s.measured_lufs is None or not math.isfinite(s.measured_lufs):
-            out[s.name] = GainDecision(0.0, target, offset, imp, "silent",
-                                       "gain 0 dB: the stem is silent, nothing to balance")
+            out[s.name] = GainDecision(0.0, target, offset, imp, "silent", Reason(
+                "gain.silent", {"measured_lufs": s.measured_lufs}, GUARD_SOURCES,
+                "gain 0 dB: the stem is silent, nothing to balance"))
             continue
         pending[s.name] = (s, float(s.measured_lufs), target, offset, imp, target - s.measured_lufs)
     arrived = float(np.median([lufs for (_, lufs, *_) in pending.values()])) if pending else 0.0
@@ -216,46 +226,53 @@ def plan_gains(stems: list[GainInput], model: BalanceModel) -> dict[str, GainDec
     ref = sorted(normal or [g for *_, g in pending.values()])
     median = float(np.median(ref)) if ref else 0.0
     for name, (s, lufs, target, offset, imp, raw) in pending.items():
-        imp_text = ("" if imp == 0 else
-                    f", {imp:+.0f} LU for importance {s.importance} (suggested {s.suggested_importance})")
+        imp_text = "" if imp == 0 else ", {importance_lu:+.0f} LU for importance {importance} (suggested {suggested})"
+        base = {"gain_db": 0.0, "measured_lufs": lufs, "median_lufs": arrived, "raw_gain_db": raw,
+                "importance_lu": imp, "importance": s.importance, "suggested": s.suggested_importance}
+        keep = ("; it keeps the level it arrived at relative to the others instead of the {extra_db:+.0f} dB more "
+                "its role's target would take")
         if name in faint and not s.too_quiet and raw > median:
             gain = round(min(max(median, MAX_CUT_DB), MAX_BOOST_DB), 2)
-            out[name] = GainDecision(gain, lufs + gain, offset, imp, "faint",
-                                     f"gain {gain:+.1f} dB, the session's median: the stem arrives "
-                                     f"{arrived - lufs:.0f} LU below the session's median loudness, a faint "
-                                     f"part (a tail, an ambience, or a part kept far back); it keeps the level it "
-                                     f"arrived at relative to the others instead of the {raw - gain:+.0f} dB more "
-                                     f"its role's target would take")
+            out[name] = GainDecision(gain, lufs + gain, offset, imp, "faint", Reason(
+                "gain.faint", {**base, "gain_db": gain, "below_median_lu": arrived - lufs, "extra_db": raw - gain},
+                GUARD_SOURCES,
+                "gain {gain_db:+.1f} dB, the session's median: the stem arrives {below_median_lu:.0f} LU below the "
+                "session's median loudness, a faint part (a tail, an ambience, or a part kept far back)" + keep))
             continue
         if s.too_quiet and raw > median:
             gain = round(min(max(median, MAX_CUT_DB), MAX_BOOST_DB), 2)
-            peak = (f"peaks at {s.peak_dbfs:.0f} dBFS, "
+            peak = ("peaks at {peak_dbfs:.0f} dBFS, "
                     if s.peak_dbfs is not None and math.isfinite(s.peak_dbfs) else "")
-            out[name] = GainDecision(gain, lufs + gain, offset, imp, "too_quiet",
-                                     f"gain {gain:+.1f} dB, the session's median: the stem {peak}barely audible "
-                                     f"(check too_quiet), so its loudness ({lufs:.1f} LUFS) may be a "
-                                     f"faint tail or bleed; it keeps the level it arrived at relative to the "
-                                     f"others instead of the {raw - gain:+.0f} dB more its role's target would take")
+            out[name] = GainDecision(gain, lufs + gain, offset, imp, "too_quiet", Reason(
+                "gain.too_quiet", {**base, "gain_db": gain, "peak_dbfs": s.peak_dbfs, "extra_db": raw - gain},
+                GUARD_SOURCES,
+                "gain {gain_db:+.1f} dB, the session's median: the stem " + peak + "barely audible "
+                "(check too_quiet), so its loudness ({measured_lufs:.1f} LUFS) may be a faint tail or bleed" + keep))
             continue
         gain = min(max(raw, MAX_CUT_DB), MAX_BOOST_DB)
         rule = "model"
         extra = ""
+        sources = BALANCE_SOURCES + (IMPORTANCE_SOURCES if imp else ())
         if gain > median + MAX_ABOVE_MEDIAN_DB:
             gain = median + MAX_ABOVE_MEDIAN_DB
             rule = "capped"
-            extra = (f"; capped at {MAX_ABOVE_MEDIAN_DB:.0f} dB above the session's median gain "
-                     f"(the target would take {raw:+.1f} dB: check the stem's level)")
+            extra = ("; capped at {cap_db:.0f} dB above the session's median gain "
+                     "(the target would take {raw_gain_db:+.1f} dB: check the stem's level)")
+            sources += GUARD_SOURCES
         gain = round(gain, 2)
-        out[name] = GainDecision(
-            gain, lufs + gain, offset, imp, rule,
-            f"{s.role} ({s.role_reason}): {offset:+.1f} LU{_terms_text(model, s.role, s.terms)}{imp_text}; "
-            f"measured {lufs:.1f} LUFS → {lufs + gain:.1f} LUFS; "
-            f"{model.provenance()}{extra}")
+        measured = {**base, "gain_db": gain, "role": s.role, "role_reason": s.role_reason, "offset_lu": offset,
+                    "terms": _terms_text(model, s.role, s.terms), "result_lufs": lufs + gain,
+                    "model": model.provenance(), "cap_db": MAX_ABOVE_MEDIAN_DB}
+        out[name] = GainDecision(gain, lufs + gain, offset, imp, rule, Reason(
+            f"gain.{rule}", measured, sources,
+            "{role} ({role_reason}): {offset_lu:+.1f} LU{terms}" + imp_text + "; "
+            "measured {measured_lufs:.1f} LUFS → {result_lufs:.1f} LUFS; {model}" + extra))
     return out
 
 
 def importance_step(level_from: str, level_to: str) -> float:
     """LU a part moves when its importance changes from one level to another."""
     if level_from not in IMPORTANCE_RANK or level_to not in IMPORTANCE_RANK:
-        raise ParameterError(f"importance must be one of {tuple(IMPORTANCE_RANK)}")
+        raise ParameterError(f"importance must be one of {tuple(IMPORTANCE_RANK)}, got {level_from!r} → {level_to!r}",
+                             code=ErrorCode.BAD_IMPORTANCE)
     return IMPORTANCE_OFFSET_LU[level_to] - IMPORTANCE_OFFSET_LU[level_from]

@@ -13,11 +13,20 @@ default: the maximum true-peak level of EBU R 128, also AES TD1008's advice).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..plan import Compressor, MasterPlan
+from ...sources import cite
+from ...units import power_sum_db
+from ..plan import MasterPlan
 from ..settings import MixSettings
+from .dynamics import CompressorDecision
+from .reason import Reason
+
+#: The sources of each part (keys of :data:`workbench.sources.SOURCES`).
+GLUE_SOURCES = cite("ssl_g_bus", "senior_mixing_secrets", "katz_mastering")
+MASTER_SOURCES = cite("itu_bs1770", "ebu_r128", "aes_td1008", "workbench_choice")
 
 GLUE_RATIO = 2.0
 GLUE_ATTACK_MS = 30.0
@@ -25,7 +34,27 @@ GLUE_RELEASE_MS = 200.0
 GLUE_REDUCTION_DB = 1.5
 
 
-def master(settings: MixSettings, stem_loud_levels_db: list[float]) -> MasterPlan:
+@dataclass(frozen=True)
+class MasterDecision:
+    """The master bus and why (fields as in :class:`~workbench.mixing.plan.MasterPlan`)."""
+
+    target_lufs: float
+    ceiling_dbtp: float
+    glue: CompressorDecision | None
+    bit_depth: int
+    sample_rate: int
+    dither: bool
+    reason: Reason
+
+    def to_plan(self) -> MasterPlan:
+        """The plan's master, with the reasons in words."""
+        return MasterPlan(target_lufs=self.target_lufs, ceiling_dbtp=self.ceiling_dbtp,
+                          glue=self.glue.to_plan() if self.glue is not None else None,
+                          bit_depth=self.bit_depth, sample_rate=self.sample_rate, dither=self.dither,
+                          reason=self.reason.text)
+
+
+def master(settings: MixSettings, stem_loud_levels_db: list[float]) -> MasterDecision:
     """The master plan.
 
     Parameters
@@ -39,13 +68,20 @@ def master(settings: MixSettings, stem_loud_levels_db: list[float]) -> MasterPla
     finite = [x for x in stem_loud_levels_db if math.isfinite(x)]
     glue = None
     if finite:
-        bus_db = 10 * math.log10(float(np.sum(10 ** (np.asarray(finite) / 10))))
+        bus_db = power_sum_db(np.asarray(finite))
         over = GLUE_REDUCTION_DB / (1 - 1 / GLUE_RATIO)
-        glue = Compressor(round(bus_db - over, 1), GLUE_RATIO, GLUE_ATTACK_MS, GLUE_RELEASE_MS, 0.0,
-                          f"glue {GLUE_RATIO:g}:1, {GLUE_ATTACK_MS:g}/{GLUE_RELEASE_MS:g} ms: about "
-                          f"{GLUE_REDUCTION_DB} dB on the loudest passages holds the mix together")
-    return MasterPlan(
+        measured = {"ratio": GLUE_RATIO, "attack_ms": GLUE_ATTACK_MS, "release_ms": GLUE_RELEASE_MS,
+                    "reduction_db": GLUE_REDUCTION_DB, "bus_loud_level_db": bus_db}
+        glue = CompressorDecision(round(bus_db - over, 1), GLUE_RATIO, GLUE_ATTACK_MS, GLUE_RELEASE_MS, 0.0,
+                                  Reason("master.glue", measured, GLUE_SOURCES,
+                                         "glue {ratio:g}:1, {attack_ms:g}/{release_ms:g} ms: about "
+                                         "{reduction_db} dB on the loudest passages holds the mix together"))
+    dither = settings.bit_depth == 16
+    return MasterDecision(
         target_lufs=settings.target_lufs, ceiling_dbtp=settings.ceiling_dbtp, glue=glue,
-        bit_depth=settings.bit_depth, sample_rate=settings.sample_rate, dither=settings.bit_depth == 16,
-        reason=(f"normalise to {settings.target_lufs:g} LUFS integrated (BS.1770), true peak at most "
-                f"{settings.ceiling_dbtp:g} dBTP" + (", TPDF dither to 16-bit" if settings.bit_depth == 16 else "")))
+        bit_depth=settings.bit_depth, sample_rate=settings.sample_rate, dither=dither,
+        reason=Reason("master.loudness", {"target_lufs": settings.target_lufs,
+                                          "ceiling_dbtp": settings.ceiling_dbtp, "bit_depth": settings.bit_depth},
+                      MASTER_SOURCES,
+                      "normalise to {target_lufs:g} LUFS integrated (BS.1770), true peak at most "
+                      "{ceiling_dbtp:g} dBTP" + (", TPDF dither to 16-bit" if dither else "")))

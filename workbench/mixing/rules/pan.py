@@ -40,7 +40,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...sources import cite
+from .reason import Reason
 from .roles import CENTRED, category_key, priority
+
+#: The sources of each branch (keys of :data:`workbench.sources.SOURCES`).
+CENTRE_SOURCES = cite("mansbridge_2012_pan")
+SPREAD_SOURCES = cite("perez_gonzalez_reiss_2007_pan", "mansbridge_2012_pan", "wakefield_dewey_2015")
+AUTHORED_SOURCES = cite("authored_corpus", "wakefield_dewey_2015")
+CHOICE_SOURCES = cite("workbench_choice")
 
 #: Spread limits: the narrowest and widest pan positions for a spread stem.
 #: 70% rather than 100% keeps every part in both speakers of a headphone mix.
@@ -67,6 +75,25 @@ _SIDE = {"l": -1, "left": -1, "1": -1, "a": -1, "r": 1, "right": 1, "2": 1, "b":
 #: training corpus the authored style then pans parts about as often as the
 #: authors did (``benchmarks/authored.py``).
 CLASH_MIN = 0.05
+
+
+@dataclass(frozen=True)
+class PanDecision:
+    """A stem's pan position and why.
+
+    Attributes
+    ----------
+    pan : float
+        −1 (left) .. 1 (right).
+    reason : Reason
+    """
+
+    pan: float
+    reason: Reason
+
+
+def _centre(rule: str, template: str, sources: tuple[str, ...] = CENTRE_SOURCES, **measured) -> PanDecision:
+    return PanDecision(0.0, Reason(rule, measured, sources, "pan centre: " + template))
 
 
 @dataclass(frozen=True)
@@ -114,7 +141,7 @@ def plan_pans(
     masking_share: np.ndarray,
     roles: list[str] | None = None,
     authored: AuthoredPan | None = None,
-) -> dict[str, tuple[float, str]]:
+) -> dict[str, PanDecision]:
     """Pan position of every stem with its reason.
 
     Parameters
@@ -132,19 +159,20 @@ def plan_pans(
     """
     roles = roles or [""] * len(names)
     n = len(names)
-    out: dict[str, tuple[float, str]] = {}
+    out: dict[str, PanDecision] = {}
     spread_idx = []
     for i in range(n):
         cat = category_key(categories[i])
         if cat in CENTRED:
-            out[names[i]] = (0.0, f"pan centre: {cat} stays in the middle")
+            out[names[i]] = _centre("pan.centred_category", "{category} stays in the middle", category=cat)
         elif roles[i] == "foreground":
-            out[names[i]] = (0.0, "pan centre: it carries the melody, like a lead vocal")
+            out[names[i]] = _centre("pan.foreground", "it carries the melody, like a lead vocal", role=roles[i])
         elif low_end_share[i] > LOW_END_SHARE_CENTRED:
-            out[names[i]] = (0.0, f"pan centre: {low_end_share[i]:.0%} of its energy is below 120 Hz "
-                                  "(keep the low end mono)")
+            out[names[i]] = _centre("pan.low_end", "{low_end_share:.0%} of its energy is below 120 Hz "
+                                    "(keep the low end mono)", low_end_share=float(low_end_share[i]))
         elif channels[i] == 2 and correlation[i] < FAKE_STEREO_CORRELATION:
-            out[names[i]] = (0.0, "pan centre: a stereo recording keeps its own image")
+            out[names[i]] = _centre("pan.stereo_image", "a stereo recording keeps its own image", CHOICE_SOURCES,
+                                    correlation=float(correlation[i]))
         else:
             spread_idx.append(i)
 
@@ -165,8 +193,10 @@ def plan_pans(
             dist = min(MAX_SPREAD, max(spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]]
                                        for i, _ in members))
         for i, side in members:
-            out[names[i]] = (round(side * dist, 2), f"pan {abs(dist) * 100:.0f}% "
-                             f"{'left' if side < 0 else 'right'}: mirrored with its pair")
+            out[names[i]] = PanDecision(round(side * dist, 2), Reason(
+                "pan.pair", {"distance": abs(dist) * 100, "side": "left" if side < 0 else "right", "pair": base},
+                SPREAD_SOURCES if authored is None else AUTHORED_SOURCES,
+                "pan {distance:.0f}% {side}: mirrored with its pair"))
             side_energy[side] += float(loudness_weight[i])
             paired.add(i)
 
@@ -176,14 +206,15 @@ def plan_pans(
     cymbal_side: int | None = None
     for i in paired:
         if category_key(categories[i]) == "Cymbals" and cymbal_side is None:
-            cymbal_side = 1 if out[names[i]][0] >= 0 else -1
+            cymbal_side = 1 if out[names[i]].pan >= 0 else -1
     spreadable = set(spread_idx)
     for i in singles:
         # the already-placed stem that masks i most (or that i masks most)
         clash = max(placed, key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
         clash_amount = 0.0 if clash is None else masking_share[clash, i] + masking_share[i, clash]
         if authored is not None and importances[i] == "high":
-            out[names[i]] = (0.0, "pan centre: importance high keeps it central")
+            out[names[i]] = _centre("pan.important", "importance high keeps it central", AUTHORED_SOURCES,
+                                    importance="high")
             continue
         partner: int | None = None
         amount = 0.0
@@ -192,34 +223,42 @@ def plan_pans(
                           key=lambda j: masking_share[j, i] + masking_share[i, j], default=None)
             amount = 0.0 if partner is None else masking_share[partner, i] + masking_share[i, partner]
             if amount < CLASH_MIN and importances[i] != "low":
-                out[names[i]] = (0.0, "pan centre: no other part fights it for the same range "
-                                      f"(largest masking {amount:.0%}); authored mixes keep such parts centred")
+                out[names[i]] = _centre("pan.no_clash", "no other part fights it for the same range "
+                                        "(largest masking {masking:.0%}); authored mixes keep such parts centred",
+                                        AUTHORED_SOURCES, masking=float(amount))
                 continue
             dist = min(MAX_SPREAD, authored.distance * IMPORTANCE_SPREAD[importances[i]])
         else:
             dist = min(MAX_SPREAD, spread_for(centroid_hz[i]) * IMPORTANCE_SPREAD[importances[i]])
         if category_key(categories[i]) == "Cymbals" and cymbal_side is not None:
             side = cymbal_side
-            why = "on the same side as the other cymbals (one kit, one place)"
+            why, side_rule = "on the same side as the other cymbals (one kit, one place)", "cymbals"
         elif clash is not None and clash_amount >= 0.1:
             side = -placed[clash]
-            why = f"away from {names[clash]}, which it clashes with"
+            why, side_rule = "away from {clash}, which it clashes with", "away"
         else:
             side = -1 if side_energy[-1] <= side_energy[1] else 1
-            why = "to the lighter side, keeping left and right even"
+            why, side_rule = "to the lighter side, keeping left and right even", "lighter"
         placed[i] = side
         if category_key(categories[i]) == "Cymbals" and cymbal_side is None:
             cymbal_side = side
         side_energy[side] += float(loudness_weight[i])
         centroid = centroid_hz[i]
-        bright = f"centroid {centroid:.0f} Hz" if centroid and math.isfinite(centroid) else "spectrum"
+        has_centroid = bool(centroid and math.isfinite(centroid))
         imp = {"high": ", drawn in: importance high", "low": ", pushed out: importance low"}.get(importances[i], "")
         if authored is None:
-            basis = bright
+            basis, rule, sources = ("centroid {centroid_hz:.0f} Hz" if has_centroid else "spectrum",
+                                    "pan.spread_by_centroid", SPREAD_SOURCES)
         elif amount >= CLASH_MIN and partner is not None:
-            basis = f"it clashes with {names[partner]} ({amount:.0%} masking), panned as far as authors pan such parts"
+            basis, rule, sources = ("it clashes with {partner} ({masking:.0%} masking), panned as far as authors "
+                                    "pan such parts", "pan.authored_clash", AUTHORED_SOURCES)
         else:
-            basis = "a background part, moved out of the centre"
-        out[names[i]] = (round(side * dist, 2),
-                         f"pan {dist * 100:.0f}% {'left' if side < 0 else 'right'}: {basis}{imp}; {why}")
+            basis, rule, sources = ("a background part, moved out of the centre", "pan.authored_background",
+                                    AUTHORED_SOURCES)
+        measured = {"distance": dist * 100, "side": "left" if side < 0 else "right",
+                    "centroid_hz": centroid if has_centroid else None, "importance": importances[i],
+                    "partner": names[partner] if partner is not None else None, "masking": float(amount),
+                    "clash": names[clash] if clash is not None else None, "side_rule": side_rule}
+        out[names[i]] = PanDecision(round(side * dist, 2), Reason(
+            f"{rule}.{side_rule}", measured, sources, "pan {distance:.0f}% {side}: " + basis + imp + "; " + why))
     return out
