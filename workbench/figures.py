@@ -32,7 +32,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 from . import audio_io
 from .analysis.masking import MaskingResult, pair_map_db
 from .analysis.spectrum import fft_size
+from .analysis.stft import StftStream
 from .audio_array import as_mono, sample_rate_hz
 from .errors import ParameterError, WorkbenchError
 from .mixing.plan import EQBand, MixPlan, describe_eq, describe_pan
@@ -408,42 +409,10 @@ def band_profile(masking: MaskingResult, masker: str, target: str, *, title: str
 
 
 # --------------------------------------------------------------- spectra
-class _StftPower:
-    """Hann-windowed power spectra ``|X|²`` of a mono stream, frame ``j`` centred at sample ``j·hop``.
-
-    Blocks of any size are pushed; frames come out in batches as
-    ``(first_frame_index, power (frames, bins))``. Only the first
-    ``ceil(n_samples / hop)`` frames are produced, so a stream that runs longer
-    than announced is cut.
-    """
-
-    _BATCH = 256
-
-    def __init__(self, sample_rate: int, n_samples: int, *, overlap: int = 4, n_fft: int | None = None) -> None:
-        self.n_fft = fft_size(sample_rate) if n_fft is None else int(n_fft)
-        self.hop = self.n_fft // overlap
-        n = np.arange(self.n_fft)
-        self.window = 0.5 - 0.5 * np.cos(2 * np.pi * n / self.n_fft)  # periodic Hann
-        self.n_frames = max(1, -(-int(n_samples) // self.hop))
-        self.freqs_hz = np.fft.rfftfreq(self.n_fft, 1.0 / sample_rate)
-        self._buf = np.zeros(self.n_fft // 2)  # centre frame 0 on sample 0
-        self._next = 0
-
-    def push(self, mono: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        buf = np.concatenate([self._buf, np.asarray(mono, dtype=np.float64)])
-        n_ready = (buf.size - self.n_fft) // self.hop + 1 if buf.size >= self.n_fft else 0
-        n_ready = min(n_ready, self.n_frames - self._next)
-        if n_ready > 0:
-            frames = np.lib.stride_tricks.sliding_window_view(buf, self.n_fft)[::self.hop][:n_ready]
-            for s in range(0, n_ready, self._BATCH):
-                batch = frames[s:s + self._BATCH] * self.window
-                yield self._next + s, np.abs(np.fft.rfft(batch, axis=1)) ** 2
-            self._next += n_ready
-            buf = buf[n_ready * self.hop:]
-        self._buf = buf
-
-    def finish(self) -> Iterator[tuple[int, np.ndarray]]:
-        yield from self.push(np.zeros(self.n_fft))
+def _stft_power(sample_rate: int, n_samples: int, *, overlap: int = 4, n_fft: int | None = None) -> StftStream:
+    """The shared STFT (:class:`~workbench.analysis.stft.StftStream`), periodic Hann, ``n_fft / overlap`` hop."""
+    n = fft_size(sample_rate) if n_fft is None else int(n_fft)
+    return StftStream(sample_rate, n, n // overlap, n_samples)
 
 
 class _LogSpectrogram:
@@ -459,7 +428,7 @@ class _LogSpectrogram:
                  n_rows: int, max_columns: int) -> None:
         self.sample_rate = sample_rate
         self.n_samples = int(n_samples)
-        self.stft = _StftPower(sample_rate, n_samples)
+        self.stft = _stft_power(sample_rate, n_samples)
         self.scale = 4.0 / self.stft.window.sum() ** 2
         self.per_col = max(1, -(-self.stft.n_frames // max(1, int(max_columns))))
         self.n_cols = -(-self.stft.n_frames // self.per_col)
@@ -676,7 +645,7 @@ def long_term_spectrum(audio: np.ndarray, sample_rate: int, freqs_hz: np.ndarray
     sample_rate = sample_rate_hz(sample_rate)
     mono = _mono(audio)
     # A long window (16384 at 44.1 kHz, 2.7 Hz bins) resolves the low end's 1/6 octaves.
-    stft = _StftPower(sample_rate, mono.size, overlap=2, n_fft=4 * fft_size(sample_rate))
+    stft = _stft_power(sample_rate, mono.size, overlap=2, n_fft=4 * fft_size(sample_rate))
     total = np.zeros(stft.freqs_hz.size)
     n = stft.n_fft
     batches = [stft.push(mono[s:s + audio_io.BLOCK_FRAMES]) for s in range(0, mono.size, audio_io.BLOCK_FRAMES)]
@@ -700,7 +669,7 @@ def long_term_spectrum(audio: np.ndarray, sample_rate: int, freqs_hz: np.ndarray
     return 10.0 * np.log10(np.maximum(band, _POWER_FLOOR))
 
 
-def _window_energy_on_signal(stft: _StftPower, n_samples: int) -> float:
+def _window_energy_on_signal(stft: StftStream, n_samples: int) -> float:
     """``Σ_frames Σ_n w[n]²`` over the samples of each frame that lie inside the signal."""
     cum = np.concatenate([[0.0], np.cumsum(stft.window ** 2)])
     start = np.arange(stft.n_frames) * stft.hop - stft.n_fft // 2  # first sample of each frame

@@ -44,6 +44,7 @@ import numpy as np
 
 from ..audio_array import as_audio, sample_rate_hz
 from ..errors import ParameterError
+from . import stft
 
 __all__ = [
     "FEATURE_NAMES",
@@ -364,15 +365,6 @@ def _as_2d(audio: np.ndarray) -> np.ndarray:
     return as_audio(audio, dtype=np.float32)
 
 
-def _frames(x: np.ndarray, n: int, hop: int) -> np.ndarray:
-    """Strided view ``(frames, n)`` of a 1-D signal (zero-padded to fill the last frame)."""
-    if x.size < n:
-        x = np.pad(x, (0, n - x.size))
-    n_frames = 1 + (x.size - n) // hop
-    return np.lib.stride_tricks.as_strided(x, shape=(n_frames, n), strides=(x.strides[0] * hop, x.strides[0]),
-                                           writeable=False)
-
-
 def _onset_frames(flux: np.ndarray, hop_s: float, n_bands: int) -> np.ndarray:
     """Indices of spectral-flux peaks: local maxima over ±70 ms above an adaptive threshold.
 
@@ -481,10 +473,9 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     n_fft = int(2 ** round(np.log2(0.093 * sr)))
     hop = n_fft // 2
     hop_s = hop / sr
-    win = np.hanning(n_fft).astype(np.float32)
-    fr = _frames(x, n_fft, hop)
-    spec = np.fft.rfft(fr * win, axis=1)
-    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)            # (frames, bins)
+    win = stft.hann(n_fft, periodic=False, dtype=np.float32)                # the model was trained on it
+    fr = stft.frames(x, n_fft, hop, pad_end=True)
+    power = stft.power_spectra(fr, win).astype(np.float32)                # (frames, bins)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
     frame_pow = power.sum(axis=1)
     frame_db = 10.0 * np.log10(frame_pow + _EPS)

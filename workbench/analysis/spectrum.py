@@ -38,10 +38,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 
 from ..audio_array import sample_rate_hz
 from ..errors import ParameterError
+from . import stft
 from .bands import Bands, band_matrix, erb_bands
 
 #: STFT size at 44.1 kHz: 4096 points give 10.8 Hz bins, enough to resolve the
@@ -244,9 +244,8 @@ class BandPowerAccumulator:
         self.n_fft = fft_size(self.sample_rate)
         self.hop = self.n_fft // 2
         self.frame_length = 2 * self.hop
-        n = np.arange(self.n_fft)
         # Periodic Hann: constant overlap-add at a hop of n_fft / 2 (Harris 1978).
-        self._window = (0.5 - 0.5 * np.cos(2.0 * np.pi * n / self.n_fft)).astype(np.float32)
+        self._window = stft.hann(self.n_fft, dtype=np.float32)
         # Parseval scaling to mean square: one-sided bins count twice (not DC or
         # Nyquist); 1/(n_fft * sum w^2) undoes the transform and the window; the
         # 1/2 averages the two STFT frames of an analysis frame.
@@ -378,9 +377,8 @@ class BandPowerAccumulator:
         L, H = self.frame_length, self.hop
         span = n_frames * L + H
         # 2 * n_frames STFT frames at a hop of H, as a strided view (no copy).
-        frames = np.lib.stride_tricks.sliding_window_view(self._buf[:span], self.n_fft)[::H]
-        spec = scipy.fft.rfft(frames * self._window, axis=-1)[:, self._lo:self._hi]
-        power = spec.real * spec.real + spec.imag * spec.imag
+        framed = stft.frames(self._buf[:span], self.n_fft, H)
+        power = stft.power_spectra(framed, self._window, bins=slice(self._lo, self._hi))
         # Sum the two STFT frames of each analysis frame (the 1/2 is in the weights).
         power = power.reshape(n_frames, 2, -1).sum(axis=1)
         self._band.append(power @ self._matrix_t)
