@@ -101,6 +101,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ParameterError, WorkbenchError
+from .importance import IMPORTANCE_LEVELS as _LEVELS
 
 __all__ = [
     "Category",
@@ -115,8 +116,6 @@ __all__ = [
     "suggest_from_name",
     "group_note",
 ]
-
-_LEVELS = ("low", "medium", "high")
 
 # Confidence of a suggestion by how the name matched (see the module docstring).
 CONFIDENCE_PHRASE = 0.95  #: several words that together name one instrument ("kick drum")

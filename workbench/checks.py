@@ -27,6 +27,7 @@ import soundfile as sf
 
 from . import categories, workers
 from .audio_io import iter_blocks
+from .units import amp_to_db, db_to_amp, db_to_power, power_to_db
 
 Severity = Literal["error", "warning", "note"]
 
@@ -457,7 +458,7 @@ def _read_stats(path: Path, sample_rate: int) -> _AudioStats:
 
 
 def _db(x: float) -> float:
-    return 20 * math.log10(x) if x > 0 else float("-inf")
+    return amp_to_db(float(x))
 
 
 def _audio_checks(stem, st: _AudioStats) -> list[Finding]:
@@ -517,20 +518,20 @@ def _limiting(st: _AudioStats) -> tuple[float, float] | None:
         return None
     p = st.window_power
     loud = p.max()
-    active = p > loud * 10 ** (-40 / 10)  # within 40 dB of the loudest window
+    active = p > loud * db_to_power(-40.0)  # within 40 dB of the loudest window
     if active.sum() < 30:
         return None
-    crest = _db(st.peak) - 10 * math.log10(float(p[active].mean()))
+    crest = _db(st.peak) - power_to_db(float(p[active].mean()))
     # 3 s windows (30 × 100 ms) over the active part: spread of their level
     pa = p[active]
     k = 30
     if pa.size < k:
         return None
     three = np.convolve(pa, np.ones(k) / k, mode="valid")
-    levels = 10 * np.log10(np.maximum(three, 1e-20))
+    levels = power_to_db(three, floor=True)
     spread = float(np.percentile(levels, 90) - np.percentile(levels, 10))
-    pinned = float((st.window_peak[active] >= st.peak * 10 ** (-0.5 / 20)).mean())
-    short = 10 * np.log10(np.maximum(pa, 1e-20))
+    pinned = float((st.window_peak[active] >= st.peak * db_to_amp(-0.5)).mean())
+    short = power_to_db(pa, floor=True)
     moving = float(np.percentile(short, 90) - np.percentile(short, 10)) >= LIMITING_MIN_SHORT_SPREAD_DB
     if crest < LIMITING_CREST_DB and spread < LIMITING_SPREAD_DB and pinned >= LIMITING_PINNED_SHARE and moving:
         return crest, spread

@@ -33,6 +33,7 @@ import numpy as np
 
 from .audio_array import as_audio, sample_rate_hz
 from .errors import ParameterError
+from .units import amp_to_db
 
 __all__ = [
     "BalanceError", "ImportanceResponse", "LoudnessCompliance", "MaskingComparison", "SpectralDeviation",
@@ -165,7 +166,7 @@ def loudness_compliance(audio: np.ndarray, sample_rate: int, *, target_lufs: flo
     if x.shape[1]:
         st.add_frames(np.ascontiguousarray(x.T, dtype=np.float64).reshape(-1), x.shape[1])
     peak = max((ebu.get_true_peak(st, c) for c in range(x.shape[0])), default=0.0)
-    tp = 20.0 * math.log10(peak) if peak > 0 else -math.inf
+    tp = amp_to_db(float(peak))
     return LoudnessCompliance(
         integrated_lufs=lufs, target_lufs=float(target_lufs), lufs_error_lu=lufs - float(target_lufs),
         true_peak_dbtp=tp, ceiling_dbtp=float(ceiling_dbtp),

@@ -50,6 +50,7 @@ from .analysis.spectrum import fft_size
 from .analysis.stft import StftStream
 from .audio_array import as_mono, sample_rate_hz
 from .errors import ParameterError, WorkbenchError
+from .importance import IMPORTANCE_LEVELS, IMPORTANCE_RANK
 from .mixing.plan import EQBand, MixPlan, describe_eq, describe_pan
 from .mixing.response import band_response_db, eq_response_db
 
@@ -83,7 +84,6 @@ SPECTROGRAM_RANGE_DBFS = (-100.0, 0.0)
 SMOOTHING_OCTAVES = 1.0 / 6.0
 #: Lowest level drawn on the level meters (dB re full scale).
 METER_FLOOR_DB = -60.0
-_IMPORTANCE_RANK = {"high": 0, "medium": 1, "low": 2}
 _IMPORTANCE_SIZE = {"high": 320.0, "medium": 160.0, "low": 70.0}
 _SUBTITLE = {"fontsize": 9, "color": "0.3"}
 _POWER_FLOOR = 1e-15  # −150 dB: "nothing", without log(0)
@@ -922,7 +922,7 @@ def pan_map(plan: MixPlan, *, title: str | None = None) -> Figure:
     names = list(plan.stems)
     colours = stem_colours(len(names))
     order = sorted(range(len(names)),
-                   key=lambda i: (_IMPORTANCE_RANK.get(plan.stems[names[i]].importance, 1), i))
+                   key=lambda i: (-IMPORTANCE_RANK.get(plan.stems[names[i]].importance, 1), i))
     n = len(order)
     fig = _figure(9, max(3.6, 0.45 * n + 2.2))
     ax = fig.subplots()
@@ -948,7 +948,7 @@ def pan_map(plan: MixPlan, *, title: str | None = None) -> Figure:
     ax.set_axisbelow(True)
     handles = [Line2D([], [], marker="o", linestyle="none", color="0.5", markeredgecolor="white",
                       markersize=math.sqrt(_IMPORTANCE_SIZE[k]), label=f"{k} importance")
-               for k in ("high", "medium", "low")]
+               for k in reversed(IMPORTANCE_LEVELS)]
     handles.append(Line2D([], [], color="0.5", alpha=0.3, linewidth=6, label="stereo stem: its two channels"))
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
     _titles(fig, ax, title or "Stereo picture: where each stem sits between the speakers",

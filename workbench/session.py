@@ -16,8 +16,8 @@ from pathlib import Path
 
 from . import categories
 from .errors import WorkbenchError
-
-IMPORTANCE_LEVELS = ("low", "medium", "high")
+from .importance import IMPORTANCE_LEVELS as IMPORTANCE_LEVELS  # re-exported: the levels live in importance.py
+from .importance import check_importance
 
 #: File endings offered to the loader. Content decides whether a file really is a
 #: WAV (see :mod:`workbench.checks`); the ending only decides what we look at.
@@ -54,9 +54,8 @@ class Stem:
     def __setattr__(self, name: str, value) -> None:
         # The importance drives every rule's table: refuse a level they do not know
         # here, where it is set, rather than as a KeyError deep in the planner.
-        if name == "importance" and (not isinstance(value, str) or value not in IMPORTANCE_LEVELS):
-            raise WorkbenchError("bad_importance", f"Importance {value!r} for {self.file!r} is not valid.",
-                                 "Use low, medium or high.")
+        if name == "importance":
+            check_importance(value, self.file)
         super().__setattr__(name, value)
 
     @property
@@ -150,9 +149,7 @@ class Session:
                                      "Use one of: " + ", ".join(ROLES))
             new.stem(key).role = wanted
         for key, level in (importance or {}).items():
-            if level not in IMPORTANCE_LEVELS:
-                raise WorkbenchError("bad_importance", f"Importance {level!r} for {key!r} is not valid.",
-                                     "Use low, medium or high.")
+            check_importance(level, key)
             stem = new.stem(key)
             stem.importance, stem.importance_source = level, "user"
         for key, cat in (category or {}).items():

@@ -20,8 +20,9 @@ POWER_FLOOR = 1e-20
 _Number = float | int
 
 
-def _is_scalar(x) -> bool:
-    return isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool)
+def _arr(x):
+    """Lists become arrays; numbers and arrays pass unchanged (their dtype is kept: float32 stays float32)."""
+    return np.asarray(x, dtype=float) if isinstance(x, (list, tuple)) else x
 
 
 @overload
@@ -36,7 +37,7 @@ def db_to_amp(db):
     >>> round(db_to_amp(-6.0), 4)
     0.5012
     """
-    return 10.0 ** (float(db) / 20.0) if _is_scalar(db) else 10.0 ** (np.asarray(db) / 20.0)
+    return 10.0 ** (_arr(db) / 20.0)
 
 
 @overload
@@ -51,10 +52,10 @@ def amp_to_db(amp):
     >>> amp_to_db(0.5) < -6.0
     True
     """
-    if _is_scalar(amp):
+    if isinstance(amp, (int, float)):
         return 20.0 * math.log10(amp) if amp > 0 else -math.inf
     with np.errstate(divide="ignore"):
-        return 20.0 * np.log10(np.asarray(amp))
+        return 20.0 * np.log10(_arr(amp))
 
 
 @overload
@@ -63,7 +64,7 @@ def db_to_power(db: _Number) -> float: ...
 def db_to_power(db: np.ndarray) -> np.ndarray: ...
 def db_to_power(db):
     """Power ratio of a level in dB: ``10 ** (db / 10)``."""
-    return 10.0 ** (float(db) / 10.0) if _is_scalar(db) else 10.0 ** (np.asarray(db) / 10.0)
+    return 10.0 ** (_arr(db) / 10.0)
 
 
 @overload
@@ -71,7 +72,7 @@ def power_to_db(power: _Number, *, floor: bool = False) -> float: ...
 @overload
 def power_to_db(power: np.ndarray, *, floor: bool = False) -> np.ndarray: ...
 def power_to_db(power, *, floor: bool = False):
-    """Level in dB of a power ratio: ``10 · log10(power)``.
+    """Level in dB of a power ratio: ``10 · log10(power)`` (``-inf`` for 0).
 
     Parameters
     ----------
@@ -79,10 +80,10 @@ def power_to_db(power, *, floor: bool = False):
     floor : bool
         Clamp at :data:`POWER_FLOOR` (−200 dB) instead of giving ``-inf`` for silence.
     """
-    if _is_scalar(power):
-        p = max(float(power), POWER_FLOOR) if floor else float(power)
+    if isinstance(power, (int, float)):
+        p = max(power, POWER_FLOOR) if floor else power
         return 10.0 * math.log10(p) if p > 0 else -math.inf
-    arr = np.asarray(power)
+    arr = _arr(power)
     if floor:
         arr = np.maximum(arr, POWER_FLOOR)
     with np.errstate(divide="ignore"):

@@ -83,6 +83,7 @@ import pyebur128 as ebu
 
 from ..audio_array import sample_rate_hz
 from ..errors import ParameterError
+from ..units import amp_to_db, db_to_power, power_to_db
 
 #: Loudness hop (ms). BS.1770-4 §2.8: 400 ms gating blocks with 75 % overlap,
 #: i.e. a new block every 100 ms; EBU Tech 3341 §2.2 updates short-term at ≥10 Hz.
@@ -120,16 +121,14 @@ _MODE = ebu.MeasurementMode.MODE_M
 
 
 def db_from_power(power: np.ndarray | float) -> np.ndarray | float:
-    """``10 log10(power)`` with ``-inf`` for zero power and no warnings."""
-    with np.errstate(divide="ignore"):
-        out = 10.0 * np.log10(power)
+    """``10 log10(power)`` with ``-inf`` for zero power and no warnings (:func:`workbench.units.power_to_db`)."""
+    out = power_to_db(np.asarray(power))
     return float(out) if np.ndim(out) == 0 else out
 
 
 def db_from_amplitude(amplitude: np.ndarray | float) -> np.ndarray | float:
-    """``20 log10(amplitude)`` with ``-inf`` for zero and no warnings."""
-    with np.errstate(divide="ignore"):
-        out = 20.0 * np.log10(amplitude)
+    """``20 log10(amplitude)`` with ``-inf`` for zero and no warnings (:func:`workbench.units.amp_to_db`)."""
+    out = amp_to_db(np.asarray(amplitude))
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -345,7 +344,7 @@ def integrated_from_hops(hop_energy: np.ndarray) -> float:
     blocks = blocks[blocks >= energy_from_lufs(ABSOLUTE_GATE_LUFS)]
     if blocks.size == 0:
         return -math.inf
-    relative = blocks.mean() * 10.0 ** (RELATIVE_GATE_LU / 10.0)
+    relative = blocks.mean() * db_to_power(RELATIVE_GATE_LU)
     gated = blocks[blocks >= relative]
     return _lufs(float(gated.mean())) if gated.size else -math.inf
 
@@ -362,7 +361,7 @@ def loudness_range_from_hops(hop_energy: np.ndarray) -> float:
     st = np.sort(st[st >= energy_from_lufs(ABSOLUTE_GATE_LUFS)])
     if st.size == 0:
         return 0.0
-    gated = st[st >= st.mean() * 10.0 ** (LRA_RELATIVE_GATE_LU / 10.0)]
+    gated = st[st >= st.mean() * db_to_power(LRA_RELATIVE_GATE_LU)]
     if gated.size == 0:
         return 0.0
     n = gated.size - 1

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError
+from ..units import db_to_power
 from .bands import Bands
 
 #: Masking offset: the threshold lies this far below the spread masker energy.
@@ -297,7 +298,7 @@ def compute_masking(
     if len(names) != n:
         raise ParameterError(f"names has {len(names)} entries, band_power has {n} stems")
 
-    lin = (10.0 ** (gains / 10.0)).astype(np.float32)
+    lin = db_to_power(gains).astype(np.float32)
     pg = p * lin[:, None, None]
     # Maskers count only where they are active.
     pm = np.where(act[:, None, :], pg, np.float32(0.0))
@@ -399,7 +400,7 @@ def pair_map_db(
         if not 0 <= i < n:
             raise ParameterError(f"{label} must be a stem index in [0, {n - 1}], got {i}")
     # The same arithmetic as compute_masking, so the two agree cell by cell.
-    lin = (10.0 ** (gains / 10.0)).astype(np.float32)
+    lin = db_to_power(gains).astype(np.float32)
     pm = np.where(act[masker][None, :], p[masker] * lin[masker], np.float32(0.0))
     thr_db = _db(spreading_matrix(bands).astype(np.float32) @ pm) - np.float32(offset_db)
     pt = p[target] * lin[target]

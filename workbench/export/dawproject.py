@@ -98,6 +98,7 @@ from ..tempo import clip_offset_s
 from .levels import pan_law_offset_db
 from .names import (ExportStem, check_not_input, copy_stems, decision_notes, plan_stems, prepare_sources,
                     unique_file_names, xml_text)
+from ..units import amp_to_db, db_to_amp
 
 #: DAWproject format version written.
 FORMAT_VERSION = "1.0"
@@ -138,12 +139,12 @@ EQ_BAND_TYPES = {"highpass": "highPass", "lowpass": "lowPass", "bell": "bell",
 # --------------------------------------------------------------------------- unit mappings
 def db_to_linear(db: float) -> float:
     """Amplitude factor of a level in dB (0 dB → 1.0)."""
-    return 10.0 ** (float(db) / 20.0)
+    return db_to_amp(float(db))
 
 
 def linear_to_db(x: float) -> float:
     """Level in dB of an amplitude factor (1.0 → 0 dB; 0 → −inf)."""
-    return 20.0 * math.log10(x) if x > 0 else -math.inf
+    return amp_to_db(x)
 
 
 def pan_to_normalized(pan: float) -> float:

@@ -38,6 +38,7 @@ from scipy.ndimage import minimum_filter1d
 from scipy.signal import butter, firwin, sosfilt
 
 from ..errors import ParameterError
+from ..units import db_to_amp
 
 #: Butterworth order for a slope: every order adds 6.02 dB per octave
 #: (20·log10(2) per order of the ``|H|² = 1 / (1 + (fc/f)^(2N))`` response).
@@ -60,9 +61,8 @@ TRUE_PEAK_DELAY = _TP_HALF_LEN // OVERSAMPLING
 _SQRT2 = math.sqrt(2.0)
 
 
-def db_to_amplitude(db: float) -> float:
-    """``10 ** (db / 20)``: a level in dB as a linear amplitude factor."""
-    return 10.0 ** (db / 20.0)
+#: ``10 ** (db / 20)``: a level in dB as a linear amplitude factor (:func:`workbench.units.db_to_amp`).
+db_to_amplitude = db_to_amp
 
 
 # --------------------------------------------------------------------- filters

@@ -346,7 +346,7 @@ class StemPlan:
 
     def _check(self, where: str) -> None:
         from .. import categories
-        from ..session import IMPORTANCE_LEVELS
+        from ..importance import IMPORTANCE_LEVELS
 
         _text(where, "file", self.file)
         if not self.file.strip():

@@ -25,6 +25,7 @@ from ..analysis.masking import MaskingResult, compute_masking, pair_map_db
 from ..analysis.parts import PartFeatures, co_activity, part_features
 from ..categories import default_importance
 from ..errors import WorkbenchError
+from ..units import db_to_power, power_to_db
 from .balance_model import BalanceModel, default_model, term_values
 from .plan import EQBand, MixPlan, StemPlan
 from .response import eq_response_db
@@ -93,7 +94,7 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: 
     # folded to mono and panned as one. BS.1770 sums the channels' powers, so
     # its mono fold measures 3.01 dB less (10·log10 2).
     fold = [f.channels == 2 and f.stereo_correlation >= pan.FAKE_STEREO_CORRELATION for f in feats]
-    fold_db = [10 * math.log10(2) if fold[i] else 0.0 for i in range(n)]
+    fold_db = [power_to_db(2.0) if fold[i] else 0.0 for i in range(n)]
     measured = [f.integrated_lufs - fold_db[i] for i, f in enumerate(feats)]
 
     # 1. What each part does (its role), which part leads, and the loudness
@@ -143,7 +144,7 @@ def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: 
     # 5. Panning, with the masking after EQ deciding who goes where.
     after = compute_masking(_shaped_band_power(analysis, eqs, frames), activity, analysis.bands,
                             gains_db=gain_db, names=names)
-    weight = np.array([10 ** (gains[nm].target_lufs / 10) for nm in names])
+    weight = np.array([db_to_power(gains[nm].target_lufs) for nm in names])
     pans = pan.plan_pans(names, cats, imps, [f.centroid_hz for f in feats], [f.low_end_share for f in feats],
                          [f.channels for f in feats], [f.stereo_correlation for f in feats], weight, after.share,
                          roles=[r.key for r in roles],
@@ -200,7 +201,7 @@ def _plan_frames(n_frames: int) -> slice:
 def _shaped_band_power(analysis: Analysis, eqs: list[list[EQBand]], frames: slice = slice(None)) -> np.ndarray:
     """Band powers (of ``frames``) with each stem's EQ applied (response at the band centres)."""
     centres = np.asarray(analysis.bands.centres_hz)
-    lin = np.stack([10 ** (eq_response_db(e, centres, analysis.sample_rate) / 10) for e in eqs])
+    lin = np.stack([db_to_power(eq_response_db(e, centres, analysis.sample_rate)) for e in eqs])
     return analysis.band_power[:, :, frames] * lin.astype(np.float32)[:, :, None]
 
 

@@ -24,6 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# The importance levels and their order are defined once, in workbench.importance.
+from ...importance import IMPORTANCE_LEVELS as IMPORTANCE_LEVELS
+from ...importance import IMPORTANCE_RANK as IMPORTANCE_RANK
+
 OTHER = "Other"
 
 #: Who wins when two stems of the *same importance* mask each other: earlier in
@@ -39,9 +43,6 @@ PRIORITY = (
     "Keys", "Synth", "Strings", "Percussion", "Cymbals", "Pads", "Other", "FX",
 )
 
-#: Importance as a number (low < medium < high).
-IMPORTANCE_RANK = {"low": 0, "medium": 1, "high": 2}
-IMPORTANCE_LEVELS = ("low", "medium", "high")
 
 #: Categories that stay in the centre: the low end and the focal elements.
 #: Kick, snare, bass and lead vocal centred is the near-universal convention
