@@ -61,5 +61,7 @@ def test_a_reason_renders_from_what_was_measured():
                ("hafezi_reiss_2015",), "{gain_db:+.1f} dB bell at {freq_hz:hz}: masks {target} {time_share:.0%}")
     assert r.text == str(r) == "-2.1 dB bell at 2.5 kHz: masks Vox 38%"
     assert r.extended("; and {more}", more="x").text.endswith("; and x")
+    assert Reason("x", {}, ("workbench_choice", "ebu_r128", "workbench_choice"), "t").sources == \
+        ("workbench_choice", "ebu_r128")
     with pytest.raises(KeyError):
         Reason("x", {}, (), "{missing}")        # a template that cannot render fails when made

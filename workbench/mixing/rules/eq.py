@@ -37,7 +37,7 @@ from ...analysis.bands import Bands
 from ...sources import cite
 from ..plan import EQBand
 from .reason import Reason
-from .roles import IMPORTANCE_RANK, category_key, priority
+from .roles import IMPORTANCE_RANK, PRIORITY_SOURCES, category_key, priority
 
 #: The sources of each move (keys of :data:`workbench.sources.SOURCES`).
 HIGHPASS_SOURCES = cite("owsinski_handbook", "izhaki_mixing_audio", "de_man_reiss_2013")
@@ -328,7 +328,7 @@ def unmasking(
             measured = {"gain_db": gain, "freq_hz": f, "target": names[t], "time_share": time_share,
                         "median_margin_db": median_margin, "importance_gap": gap, "limit_db": limit}
             bells.append(EQDecision("bell", round(f, 1), gain, _q_for(bands, lo, hi), 12, Reason(
-                "eq.unmasking", measured, UNMASK_SOURCES,
+                "eq.unmasking", measured, UNMASK_SOURCES + (PRIORITY_SOURCES if gap <= 0 else ()),
                 "{gain_db:+.1f} dB bell at {freq_hz:hz}: masks {target} {time_share:.0%} of its "
                 "active time in this range (" + who + ")")))
         if bells:

@@ -66,7 +66,8 @@ class Reason:
     template: str = ""
 
     def __post_init__(self) -> None:
-        cite(*self.sources)        # every key listed once in workbench.sources
+        # each source once, in the order given; every key must be listed in workbench.sources
+        object.__setattr__(self, "sources", cite(*dict.fromkeys(self.sources)))
         self.text                  # noqa: B018 — a template that does not render fails here, not in a report
 
     @property

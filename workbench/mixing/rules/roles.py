@@ -27,6 +27,7 @@ from dataclasses import dataclass
 # The importance levels and their order are defined once, in workbench.importance.
 from ...importance import IMPORTANCE_LEVELS as IMPORTANCE_LEVELS
 from ...importance import IMPORTANCE_RANK as IMPORTANCE_RANK
+from ...sources import cite
 
 OTHER = "Other"
 
@@ -42,6 +43,7 @@ PRIORITY = (
     "Lead Vocal", "Kick", "Snare", "Bass", "Drums", "Backing Vocal", "Brass", "Guitar",
     "Keys", "Synth", "Strings", "Percussion", "Cymbals", "Pads", "Other", "FX",
 )
+PRIORITY_SOURCES = cite("izhaki_mixing_audio", "senior_mixing_secrets", "workbench_choice")
 
 
 #: Categories that stay in the centre: the low end and the focal elements.
