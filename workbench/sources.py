@@ -66,7 +66,7 @@ _LIST = (
            "Engineering Society 135th Convention, New York, 2013."),
     Source("hafezi_reiss_2015", "Hafezi & Reiss 2015",
            "S. Hafezi and J. D. Reiss, \"Autonomous multitrack equalization based on masking "
-           "reduction\", J. Audio Eng. Soc. 63(5), 312–323, 2015."),
+           "reduction\", J. Audio Eng. Soc. 63(5), 2015."),
     Source("wakefield_dewey_2015", "Wakefield & Dewey 2015",
            "J. Wakefield and C. Dewey, \"An investigation into the efficacy of methods commonly "
            "employed by mix engineers to reduce frequency masking in the mixing of multitrack musical "
@@ -76,10 +76,10 @@ _LIST = (
            "range compression\", Proc. 15th Int. Conference on Digital Audio Effects (DAFx-12), York, 2012."),
     Source("giannoulis_2013", "Giannoulis, Massberg & Reiss 2013",
            "D. Giannoulis, M. Massberg and J. D. Reiss, \"Parameter automation in a dynamic range "
-           "compressor\", J. Audio Eng. Soc. 61(10), 716–726, 2013."),
+           "compressor\", J. Audio Eng. Soc. 61(10), 2013."),
     Source("chourdakis_reiss_2017", "Chourdakis & Reiss 2017",
            "E. T. Chourdakis and J. D. Reiss, \"A machine-learning approach to application of "
-           "intelligent artificial reverberation\", J. Audio Eng. Soc. 65(1/2), 56–65, 2017."),
+           "intelligent artificial reverberation\", J. Audio Eng. Soc. 65(1/2), 2017."),
     Source("owsinski_handbook", "Owsinski, The Mixing Engineer's Handbook",
            "B. Owsinski, *The Mixing Engineer's Handbook*, 4th ed., Bobby Owsinski Media Group, 2017 "
            "(its tables of instrument frequency ranges; the EQ and dynamics chapters)."),
