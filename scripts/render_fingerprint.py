@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +36,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """sha256 of the file; of its format and samples for float WAVs.
+
+    libsndfile stamps the PEAK chunk of a float WAV with the time of writing,
+    so two identical float renders differ there and only there.
+    """
+    import soundfile as sf
+
+    info = sf.info(str(path))
+    if info.subtype != "FLOAT":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    data, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    head = f"{info.samplerate}/{info.channels}/{info.frames}/{info.subtype}".encode()
+    return hashlib.sha256(head + data.tobytes()).hexdigest()
 
 
 def _session_plan(folder: Path, cache: Path):
@@ -106,8 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--write", type=Path, help="record the fingerprints in this JSON file")
     g.add_argument("--check", type=Path, help="compare with the fingerprints in this JSON file")
     args = p.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        got = fingerprints(Path(tmp))
+    # A fixed folder: the plans name the stems' folder.
+    work = Path(tempfile.gettempdir()) / "workbench-render-fingerprint"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        got = fingerprints(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     if args.write:
         args.write.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
         print(f"{len(got)} fingerprints written to {args.write}")
