@@ -119,7 +119,7 @@ from ...export.stems import REVERB_RETURN_NAME
 from ..plan import STAGES
 from .bus import READ_BLOCK_FRAMES, ReverbReturn
 from .cache import StemCache
-from .chain import PLAIN_SUM, StemChain, render_stem_chain
+from .chain import CORE_STAGES, PLAIN_SUM, StemChain, render_stem_chain
 from .master import (
     DITHER_SEED,
     LIMITER_LOOKAHEAD_MS,
@@ -139,7 +139,8 @@ from .renderer import render
 from .result import Progress, RenderResult
 
 __all__ = [
-    "DITHER_SEED", "LIMITER_LOOKAHEAD_MS", "LIMITER_MARGIN_DB", "LIMITER_RELEASE_MS", "LOUDNESS_TOLERANCE_LU",
+    "CORE_STAGES", "DITHER_SEED", "LIMITER_LOOKAHEAD_MS", "LIMITER_MARGIN_DB", "LIMITER_RELEASE_MS",
+    "LOUDNESS_TOLERANCE_LU",
     "MASTER_BLOCK_FRAMES", "MAX_GAIN_STEP_DB", "MAX_MASTER_PASSES", "PLAIN_SUM", "PROBE_GAINS_DB",
     "READ_BLOCK_FRAMES", "REVERB_RETURN_NAME", "SATURATION_SLOPE", "STAGES", "SUBTYPES", "TRUE_PEAK_STEP_DB",
     "Progress", "RenderResult", "ReverbReturn", "StemCache", "StemChain", "master_stems", "render",

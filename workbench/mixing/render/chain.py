@@ -18,6 +18,9 @@ from ..plan import STAGES, Compressor, EQBand, StemPlan
 
 #: Every stage bypassed: the stems summed at unity, then loudness-matched.
 PLAIN_SUM = frozenset(STAGES)
+#: The stages inside :meth:`StemChain.core` (what :class:`~.cache.StemCache` keeps):
+#: bypassing any other stage leaves a stem's :attr:`StemChain.core_key` unchanged.
+CORE_STAGES = frozenset({"gain", "eq", "compression"})
 
 
 def check_bypass(bypass: Iterable[str]) -> frozenset[str]:
