@@ -83,8 +83,9 @@ def pipelined(items: Iterable[Any], stages: Sequence[Callable[[Any], Any]]) -> I
                         exhausted = True
                     except Exception as e:          # raised in order, after the items before it
                         exhausted = True
-                        held[0] = Future()
-                        held[0].set_exception(e)
+                        failed: Future = Future()
+                        failed.set_exception(e)
+                        held[0] = failed
                     else:
                         held[0] = pools[0].submit(stages[0], item)
                 if done is not None:

@@ -11,7 +11,7 @@ is the same as in series and does not depend on the number of workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,12 +118,15 @@ class StemReader:
     """Exactly ``n`` frames per call from a stem, resampled if needed, silence past its end."""
 
     def __init__(self, stem: Stem, sample_rate: int, start: int, frames: int) -> None:
-        self.channels = int(stem.channels)
+        channels, stem_frames, stem_rate = _shape(stem)
+        self.channels = channels
         self._chunks: list[np.ndarray] = []
         self._buffered = 0
-        length = int(round(stem.frames * sample_rate / stem.sample_rate))
-        self._blocks = (iter_blocks(stem.path, block_frames=READ_BLOCK_FRAMES, start=start, frames=frames,
-                                    sample_rate=sample_rate) if start < length else None)
+        length = int(round(stem_frames * sample_rate / stem_rate))
+        self._blocks: Iterator[np.ndarray] | None = None
+        if start < length:
+            self._blocks = iter_blocks(stem.path, block_frames=READ_BLOCK_FRAMES, start=start, frames=frames,
+                                       sample_rate=sample_rate)
 
     def read(self, n: int) -> np.ndarray:
         while self._buffered < n and self._blocks is not None:
@@ -143,8 +146,16 @@ class StemReader:
         return out
 
     def close(self) -> None:
-        if self._blocks is not None:
+        if isinstance(self._blocks, Generator):
             self._blocks.close()
+
+
+def _shape(stem: Stem) -> tuple[int, int, int]:
+    """A readable stem's channels, frames and rate (a stem that is not readable has no place in a mix)."""
+    if stem.channels is None or stem.frames is None or not stem.sample_rate:
+        raise WorkbenchError("cannot_mix", f"Stem {stem.name!r} ({stem.path}) could not be read.",
+                             "Fix the file (see `workbench check`), or set \"mute\": true for it in the plan.")
+    return stem.channels, stem.frames, stem.sample_rate
 
 
 @dataclass(frozen=True)
@@ -306,7 +317,7 @@ def mix_to_bus(plan: MixPlan, stems: Sequence[Matched], bus_path: Path, *, sr: i
     Bus
         The bus's integrated loudness and sample peak, the pre-roll excluded.
     """
-    chains = [StemChain(sp, sr, stem.channels, bypass=bypass) for _, sp, stem in stems]
+    chains = [StemChain(sp, sr, _shape(stem)[0], bypass=bypass) for _, sp, stem in stems]
     reverb = (ReverbReturn(plan.reverb, sr)
               if "reverb" not in bypass and any(c.has_send for c in chains) else None)
     with ThreadPoolExecutor(max_workers=workers) as pool:

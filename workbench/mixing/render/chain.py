@@ -161,7 +161,8 @@ def render_stem_chain(stem_plan: StemPlan, audio: np.ndarray, sample_rate: int, 
         send.append(s)
     if not dry:
         return np.zeros((2, 0), np.float32), (np.zeros((2, 0), np.float32) if chain.has_send else None)
-    return np.concatenate(dry, axis=1), (np.concatenate(send, axis=1) if chain.has_send else None)
+    sends = [s for s in send if s is not None]       # every block's, or none
+    return np.concatenate(dry, axis=1), (np.concatenate(sends, axis=1) if chain.has_send else None)
 
 
 class _Gain:
@@ -223,8 +224,9 @@ def _eq_stages(bands: Iterable[EQBand], sample_rate: int, channels: int) -> list
     return [dsp.SosFilter(np.concatenate(sections), channels)] if sections else []
 
 
-def compressor_plugins(comp: Compressor) -> list:
-    plugins = [pb.Compressor(threshold_db=comp.threshold_db, ratio=comp.ratio,
+def compressor_plugins(comp: Compressor) -> list[pb.Plugin]:
+    """pedalboard's compressor for ``comp``, then its make-up gain (when not 0 dB)."""
+    plugins: list[pb.Plugin] = [pb.Compressor(threshold_db=comp.threshold_db, ratio=comp.ratio,
                              attack_ms=comp.attack_ms, release_ms=comp.release_ms)]
     if comp.makeup_db != 0.0:
         plugins.append(pb.Gain(gain_db=comp.makeup_db))
