@@ -191,15 +191,8 @@ class _StemsStage:
         self.collect: list[tuple[tuple, list[np.ndarray]] | None] = [None] * len(stems)
         if cache is not None:
             keys = [cache.key(stem, sr, start, frames, chains[i].core_key) for i, (_, _, stem) in enumerate(stems)]
-            self.cached = [cache.get(key) for key in keys]
-            # Collect no more than the budget can keep beside this render's hits
-            # (what is collected is held until the end of the stage).
-            budget = cache.max_bytes - sum(a.nbytes for a in self.cached if a is not None)
-            for i, key in enumerate(keys):
-                size = frames * (1 if chains[i].mono else 2) * 4
-                if self.cached[i] is None and size <= budget:
-                    self.collect[i] = (key, [])
-                    budget -= size
+            self.cached, keep = cache.lookup(keys, [frames * (1 if c.mono else 2) * 4 for c in chains])
+            self.collect = [(key, []) if k else None for key, k in zip(keys, keep)]
         self.readers = [None if self.cached[i] is not None else StemReader(stem, sr, start, frames)
                         for i, (_, _, stem) in enumerate(stems)]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import os
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,36 @@ class StemCache:
             self._entries.move_to_end(key)
             self.hits += 1
             return audio
+
+    def lookup(self, keys: Sequence[Hashable],
+               nbytes: Sequence[int]) -> tuple[list[np.ndarray | None], list[bool]]:
+        """The entries of one render's stems, and which of the missing ones to collect for :meth:`put`.
+
+        Parameters
+        ----------
+        keys : sequence
+            One key per stem (:meth:`key`).
+        nbytes : sequence of int
+            The size each stem's audio will have.
+
+        Returns
+        -------
+        cached : list of np.ndarray or None
+            Per stem, its cached audio (read-only) or ``None``.
+        collect : list of bool
+            Per stem, whether to collect its audio: missing stems, in order, while
+            they fit in the budget beside this render's hits (a render holds what
+            it collects until it ends, so collecting more would only be thrown away).
+        """
+        cached = [self.get(key) for key in keys]
+        budget = self.max_bytes - sum(a.nbytes for a in cached if a is not None)
+        collect = []
+        for audio, size in zip(cached, nbytes):
+            fits = audio is None and size <= budget
+            collect.append(fits)
+            if fits:
+                budget -= size
+        return cached, collect
 
     def put(self, key: Hashable, audio: np.ndarray) -> None:
         """Keep ``audio`` under ``key``, dropping the least recently used beyond the budget."""
