@@ -3,15 +3,16 @@
 :class:`WorkbenchModel` holds what the user loaded and chose and runs the
 package's flow on request — :func:`workbench.pipeline.prepare` (checks and
 analysis), :func:`~workbench.mixing.planner.plan_mix`,
-:func:`~workbench.mixing.render.render` for the A/B previews and
+:func:`~workbench.mixing.variants.render_ab` for the A/B previews and
 :func:`workbench.pipeline.mix_session` for the full mix and the DAW projects.
 It decides nothing about the mix itself (DESIGN §2: presentation holds no
 mixing logic); it keeps track of which outputs still match the user's
 choices. The widgets in :mod:`workbench.ui` call it, from a worker thread for
 the long actions.
 
-:func:`render_ab` renders the A/B versions of one preview section and is
-useful on its own in notebooks.
+:data:`AB_VARIANTS`, :class:`Variant` and :func:`render_ab` (the A/B versions
+and which of them share the stem cache) live in :mod:`workbench.mixing.variants`
+and are re-exported here; :func:`render_ab` is useful on its own in notebooks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from ..mixing.plan import MixPlan
 from ..mixing.preview import PreviewSection
 from ..mixing.render import StemCache
 from ..mixing.settings import MixSettings
+from ..mixing.variants import AB_VARIANTS, JobProgress, Variant, render_ab
 from ..session import IMPORTANCE_LEVELS, Session, load_session
 from .files import UploadLimits, UploadOutcome, WorkFolder, sample_stems_dir, save_uploads, stem_excerpt_wav, zip_folder
 
@@ -36,102 +37,7 @@ if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..pipeline import MixResult
 
-#: ``progress(what, fraction)``: a plain-words stage and the job's overall fraction done (0..1).
-JobProgress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One version of the preview for A/B listening: the stages it bypasses."""
-
-    key: str
-    label: str
-    bypass: frozenset
-    explains: str
-
-
-def _variants() -> tuple[Variant, ...]:
-    from ..mixing.render import PLAIN_SUM
-
-    return (
-        Variant("automix", "Automix", frozenset(), "every decision applied"),
-        Variant("plain", "Plain sum", PLAIN_SUM,
-                "the stems added at unity gain, no processing — what you would hear without mixing"),
-        Variant("no-eq", "Automix without EQ", frozenset({"eq"}),
-                "no high-pass, corrective or unmasking cuts: listen for mud and clashes"),
-        Variant("no-compression", "Automix without compression", frozenset({"compression"}),
-                "no stem compressors: listen for parts that jump out and drop away"),
-        Variant("no-panning", "Automix without panning", frozenset({"panning"}),
-                "everything in the centre: listen for parts that crowd each other"),
-        Variant("no-reverb", "Automix without reverb", frozenset({"reverb"}),
-                "dry: listen for the sense of space and depth"),
-    )
-
-
-#: The A/B versions, in the order the players show them. Every version is
-#: rendered by the renderer at the same loudness target, so the comparison is
-#: not won by the louder one.
-AB_VARIANTS: tuple[Variant, ...] = _variants()
-#: Stages inside a stem's chain (:meth:`workbench.mixing.render.StemChain.core`).
-_CHAIN_STAGES = frozenset({"gain", "eq", "compression"})
-
-
-def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: str | os.PathLike, *,
-              variants: Iterable[Variant | str] = AB_VARIANTS, progress: JobProgress | None = None,
-              on_done: Callable[[Variant, object], None] | None = None,
-              cache: StemCache | None = None) -> dict[str, object]:
-    """Render the same preview section once per A/B version.
-
-    Parameters
-    ----------
-    plan : MixPlan
-    session : Session
-        The stems the plan was made for.
-    section : PreviewSection
-        From :func:`workbench.mixing.preview.choose_section`.
-    folder : path-like
-        Where ``preview-<key>.wav`` files are written.
-    variants : iterable of Variant or str
-        Default :data:`AB_VARIANTS`; keys (``"automix"``, ``"no-reverb"``...) pick some of them.
-    progress : callable ``(what, fraction)``, optional
-    on_done : callable ``(variant, RenderResult)``, optional
-        Called as each version is ready (to show its player straight away).
-    cache : StemCache, optional
-        Processed stems reused across versions and regenerations
-        (:class:`workbench.mixing.render.StemCache`; the audio does not depend on it).
-        Only the versions that keep the automix's stem chains use it (automix,
-        no panning, no reverb): the others would fill it with chains that no
-        regeneration reads and push out the ones it does.
-
-    Returns
-    -------
-    dict
-        ``{variant.key: RenderResult}``.
-    """
-    from ..mixing.render import render
-
-    by_key = {v.key: v for v in AB_VARIANTS}
-    try:
-        chosen = [by_key[v] if isinstance(v, str) else v for v in variants]
-    except KeyError as e:
-        raise ValueError(f"unknown A/B version {e.args[0]!r}; use one of {sorted(by_key)}") from None
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    results: dict[str, object] = {}
-    for i, v in enumerate(chosen):
-        def one(done: int, total: int, stage: str, i=i, v=v) -> None:
-            if progress:
-                within = 0.6 * done / max(total, 1) if stage == "mix" else 0.6 + 0.4 * done / max(total, 1)
-                progress(f"Rendering preview {i + 1} of {len(chosen)}: {v.label}", (i + within) / len(chosen))
-
-        shares_chains = not (v.bypass & _CHAIN_STAGES)
-        result = render(plan, session, folder / f"preview-{v.key}.wav", bypass=v.bypass,
-                        section=(section.start_frame, section.frames), preroll_frames=section.preroll_frames,
-                        progress=one, cache=cache if shares_chains else None)
-        results[v.key] = result
-        if on_done:
-            on_done(v, result)
-    return results
+__all__ = ["AB_VARIANTS", "JobProgress", "Variant", "WorkbenchModel", "render_ab"]
 
 
 class WorkbenchModel:
