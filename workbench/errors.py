@@ -62,6 +62,7 @@ class ErrorCode(StrEnum):
     STALE_ANALYSIS = "stale_analysis"
     UNKNOWN_SOURCE = "unknown_source"
     UNKNOWN_STEM = "unknown_stem"
+    UNKNOWN_VARIANT = "unknown_variant"
     UNREADABLE_FOLDER = "unreadable_folder"
     VERSION_MISMATCH = "version_mismatch"
     WRITE_FAILED = "write_failed"
@@ -143,6 +144,8 @@ ERROR_TABLE: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.UNKNOWN_SOURCE: ("A rule cites a source key that is not listed in workbench/sources.py.",
                                "Add the source there or correct the key (a bug in the workbench: report it)."),
     ErrorCode.UNKNOWN_STEM: ("A stem name that is not in the session or plan.", "Use one of the names listed."),
+    ErrorCode.UNKNOWN_VARIANT: ("An A/B version name that is not one of the listed versions.",
+                                "Use one of the names listed."),
     ErrorCode.UNREADABLE_FOLDER: ("The folder cannot be listed (permissions).", "Check the folder's permissions."),
     ErrorCode.VERSION_MISMATCH: ("A batch worker runs another version of the workbench.",
                                  "Install the same version on every worker machine."),

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from .errors import ParameterError
+
 #: Name prefix of the threads :func:`pipelined` starts (one per stage).
 THREAD_PREFIX = "workbench-stage"
 
@@ -57,7 +59,7 @@ def pipelined(items: Iterable[Any], stages: Sequence[Callable[[Any], Any]]) -> I
     """
     stages = list(stages)
     if not stages:
-        raise ValueError("pipelined needs at least one stage")
+        raise ParameterError("pipelined needs at least one stage")
     with contextlib.ExitStack() as stack:
         pools = [stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{THREAD_PREFIX}-{k}"))
                  for k in range(len(stages))]

@@ -24,6 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from ..audio_io import atomic_path
+from ..errors import ParameterError
 from .names import unique_file_names
 
 #: Name of the processed reverb return among the processed stems (written last).
@@ -52,7 +53,7 @@ class ProcessedStemWriter:
     def __init__(self, folder: str | os.PathLike, names: Sequence[str], mono: Sequence[bool], *,
                  sample_rate: int, subtype: str, inputs: Sequence[str | os.PathLike] = ()) -> None:
         if len(names) != len(mono):
-            raise ValueError(f"{len(names)} stem names but {len(mono)} mono flags")
+            raise ParameterError(f"{len(names)} stem names but {len(mono)} mono flags")
         self.folder = Path(folder)
         file_names = unique_file_names([*names, REVERB_RETURN_NAME], ".wav")
         #: The files, in stem order, the reverb return last.

@@ -13,6 +13,7 @@ import numpy as np
 import pedalboard as pb
 
 from ...audio_io import BLOCK_FRAMES
+from ...errors import ParameterError
 from .. import dsp
 from ..plan import STAGES, Compressor, EQBand, StemPlan
 
@@ -30,7 +31,7 @@ def check_bypass(bypass: Iterable[str]) -> frozenset[str]:
     bypass = frozenset(bypass)
     unknown = bypass - PLAIN_SUM
     if unknown:
-        raise ValueError(f"bypass must be a subset of {STAGES}, got unknown {sorted(unknown)}")
+        raise ParameterError(f"bypass must be a subset of {STAGES}, got unknown {sorted(unknown)}")
     return bypass
 
 

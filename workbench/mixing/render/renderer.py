@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...audio_io import BLOCK_FRAMES, atomic_path
-from ...errors import WorkbenchError
+from ...errors import ParameterError, WorkbenchError
 from ...session import Session
 from ...workers import DEFAULT_WORKERS
 from ..plan import MixPlan
@@ -112,14 +112,14 @@ def render(
     started = time.perf_counter()
     bypass = check_bypass(bypass)
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise ParameterError(f"workers must be >= 1, got {workers}")
     if block_frames < 1:
-        raise ValueError(f"block_frames must be >= 1, got {block_frames}")
+        raise ParameterError(f"block_frames must be >= 1, got {block_frames}")
     bits = plan.master.bit_depth if bit_depth is None else int(bit_depth)
     if bits not in SUBTYPES:
-        raise ValueError(f"bit_depth must be one of {sorted(SUBTYPES)}, got {bits}")
+        raise ParameterError(f"bit_depth must be one of {sorted(SUBTYPES)}, got {bits}")
     if stems_bit_depth not in SUBTYPES:
-        raise ValueError(f"stems_bit_depth must be one of {sorted(SUBTYPES)}, got {stems_bit_depth}")
+        raise ParameterError(f"stems_bit_depth must be one of {sorted(SUBTYPES)}, got {stems_bit_depth}")
     sr = int(plan.sample_rate)
     if plan.master.sample_rate != sr:
         raise WorkbenchError(
@@ -132,7 +132,7 @@ def render(
     else:
         start, n_frames = int(section[0]), int(section[1])
         if start < 0 or n_frames < 1:
-            raise ValueError(f"section must be (start >= 0, n_frames >= 1), got {section}")
+            raise ParameterError(f"section must be (start >= 0, n_frames >= 1), got {section}")
         pre = min(max(int(preroll_frames), 0), start)
     if n_frames < 1:
         raise WorkbenchError("nothing_to_render", "The session has no audio to render (zero frames).",
