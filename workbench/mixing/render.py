@@ -128,6 +128,7 @@ from ..session import Session, Stem
 from ..workers import DEFAULT_WORKERS
 from . import dsp
 from .plan import STAGES, Compressor, MixPlan, ReverbBus, StemPlan
+from .reference_match import master_tone
 
 #: Every stage bypassed: the stems summed at unity, then loudness-matched.
 PLAIN_SUM = frozenset(STAGES)
@@ -737,7 +738,7 @@ def _stem_taps(stack: contextlib.ExitStack, folder: Path, stems, inputs, sr: int
 def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_path: str | os.PathLike, *,
                  master_gain_db: float | None = None, limiter_ceiling_db: float | None = None,
                  bit_depth: int | None = None, block_frames: int = MASTER_BLOCK_FRAMES) -> RenderResult:
-    """Sum processed stems and put the sum through the plan's master: glue → gain → limiter → dither.
+    """Sum processed stems and put the sum through the plan's master: glue → EQ/width → gain → limiter → dither.
 
     With the processed stems of a render and that render's ``master_gain_db`` and
     ``limiter_ceiling_db``, this reproduces the render's mix within the 24-bit
@@ -767,6 +768,7 @@ def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_pat
     frames = max((sf.info(str(p)).frames for p in paths), default=0)
     glue = plan.master.glue
     glue = _Plugins(_compressor_plugins(glue), sr) if glue is not None and glue.active else None
+    tone = master_tone(plan.master, sr)
     out = Path(out_path)
     with atomic_path(out, inputs=tuple(paths)) as tmp_out:
         fd, bus_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".bus.wav", dir=out.parent)
@@ -780,7 +782,8 @@ def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_pat
                     for b in blocks:                    # plan order, as the mix stage sums
                         mix += b                        # a mono (1, n) block goes to both sides
                     bus = mix.astype(np.float32)
-                    bus_file.write((glue.process(bus) if glue is not None else bus).T)
+                    bus = glue.process(bus) if glue is not None else bus
+                    bus_file.write((tone(bus) if tone is not None else bus).T)
             result = _master_pass(bus_path, tmp_out, sr=sr, preroll=0, frames=frames, gain_db=master_gain_db,
                                   ceiling_db=limiter_ceiling_db, bits=bits, dither=plan.master.dither,
                                   progress=None)
@@ -898,6 +901,7 @@ def _mix_to_bus(plan: MixPlan, stems, bus_path: Path, *, sr: int, start: int, fr
     glue = plan.master.glue
     glue = (_Plugins(_compressor_plugins(glue), sr)
             if "master" not in bypass and glue is not None and glue.active else None)
+    tone = master_tone(plan.master, sr) if "master" not in bypass else None   # master EQ and width
     meter = ebu.R128State(2, sr, ebu.MeasurementMode.MODE_I)
     peak = 0.0
     sizes = [min(block_frames, frames - i) for i in range(0, frames, block_frames)]
@@ -924,6 +928,8 @@ def _mix_to_bus(plan: MixPlan, stems, bus_path: Path, *, sr: int, start: int, fr
         bus = mix.astype(np.float32)
         if glue is not None:
             bus = glue.process(bus)
+        if tone is not None:
+            bus = tone(bus)
         bus_file.write(bus.T)
         if first < n:                         # measure the section only, not the pre-roll
             part = np.ascontiguousarray(bus[:, first:].T)
