@@ -78,6 +78,17 @@ def measure_file(path: Path):
     return measure_audio(load_reference(path, MEASURE_RATE), MEASURE_RATE, source=path.name)
 
 
+def song_folder(corpus: Path, family: str, song: str) -> Path:
+    """The corpus folder of ``song`` (folder names are file-safe forms of the song names: read song.json)."""
+    plain = corpus / family / song
+    if plain.is_dir():
+        return plain
+    for meta in sorted((corpus / family).glob("*/song.json")):
+        if json.loads(meta.read_text(encoding="utf-8")).get("song") == song:
+            return meta.parent
+    raise FileNotFoundError(f"no folder for the song {song!r} in {corpus / family}")
+
+
 def evaluate_song(song_rows: list[dict], views: Path, corpus: Path, cache: Path, all_rows: list[dict],
                   work: Path) -> dict:
     import matchering as mg
@@ -96,7 +107,7 @@ def evaluate_song(song_rows: list[dict], views: Path, corpus: Path, cache: Path,
     lufs = {f: s.integrated_lufs for f, s in zip(analysis.files, analysis.stems)}
     rows = [r for r in song_rows if r["file"] in lufs and math.isfinite(lufs[r["file"]])]
     author = {r["file"]: r["author_lufs"] for r in rows}
-    ref_path = corpus / family / song / "mix.wav"
+    ref_path = song_folder(corpus, family, song) / "mix.wav"
     ref = measure_reference(ref_path)
     model = loso_model([r for r in all_rows if r["song"] != song], song)
     auto = plan_mix(session, analysis, model=model)
@@ -159,8 +170,9 @@ not how well a style generalises."""
 
 def report(songs: list[dict], command: str, elapsed: float) -> str:
     summ = summarise(songs)
+    families = sorted({s["family"] for s in songs})
     lines = [INTRO, "", f"Command: `{command}` ({elapsed:.0f} s). {len(songs)} songs: "
-             + ", ".join(f"{f} {sum(1 for s in songs if s['family'] == f)}" for f in sorted({s['family'] for s in songs}))
+             + ", ".join(f"{f} {sum(1 for s in songs if s['family'] == f)}" for f in families)
              + ". Mean over songs (± standard deviation); lower is better everywhere.", "",
              "| variant | tonal distance (dB) | Δ loudness (LU) | Δ crest (dB) | Δ PLR (dB) | Δ width | "
              "Δ imbalance (dB) | balance error (dB) |", "|---|---|---|---|---|---|---|---|"]
@@ -213,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--songs", nargs="*", default=None)
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--resume", action="store_true", help="keep the songs already in --out, run the others")
     args = ap.parse_args(argv)
     command = "python benchmarks/reference.py --corpus " + str(args.corpus) + (
         " --songs " + " ".join(args.songs) if args.songs else "")
@@ -229,8 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         by_song[r["song"]].append(r)
     t0 = time.perf_counter()
     songs = []
+    if args.resume and args.out.exists():
+        data = json.loads(args.out.read_text(encoding="utf-8"))
+        songs = data["songs"]
+        t0 -= data["seconds"]
+    done = {s["song"] for s in songs}
     for song in sorted(by_song):
-        if args.songs and song not in args.songs:
+        if (args.songs and song not in args.songs) or song in done:
             continue
         print(song, file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory(prefix="refbench-") as tmp:

@@ -247,9 +247,13 @@ def _fallback_decode(p: Path, fix: str) -> tuple[np.ndarray, int]:
         raise WorkbenchError("bad_reference", f"The reference {p.name} cannot be decoded: it is not a WAV, FLAC, "
                              "MP3 or OGG file.", fix)
     try:
+        import warnings
+
         import librosa
 
-        y, rate = librosa.load(str(p), sr=None, mono=False)
+        with warnings.catch_warnings():       # librosa announces its audioread fallback: we say it ourselves
+            warnings.simplefilter("ignore")
+            y, rate = librosa.load(str(p), sr=None, mono=False)
     except Exception as exc:
         raise WorkbenchError("bad_reference", f"The reference {p.name} cannot be decoded "
                              f"({type(exc).__name__}).", fix) from None
@@ -283,7 +287,7 @@ def _band_energy(x: np.ndarray, sample_rate: int, bands: Bands) -> np.ndarray:
     return np.asarray(acc.finish().band_power, dtype=np.float64).mean(axis=1)
 
 
-def tonal_balance_db(band_power: np.ndarray, centres_hz: Sequence[float]) -> np.ndarray:
+def tonal_balance_db(band_power: np.ndarray, centres_hz: Sequence[float] | np.ndarray) -> np.ndarray:
     """Band levels (dB) relative to their power mean over :data:`TONAL_RANGE_HZ`."""
     c = np.asarray(centres_hz)
     keep = (c >= TONAL_RANGE_HZ[0]) & (c <= TONAL_RANGE_HZ[1])

@@ -50,7 +50,7 @@ __all__ = ["MatchAmounts", "MixEstimate", "estimate_mix", "match_reference", "ma
 
 #: Largest master EQ move (dB). Our engineering choice: a master EQ that needs more than this is a
 #: mix problem, and a bounded curve cannot chase a reference's quirks.
-MASTER_EQ_MAX_DB = 6.0
+MASTER_EQ_MAX_DB = 9.0
 #: Moves smaller than this (dB) are left out. Our threshold, below the 0.5–1 dB level change
 #: listeners begin to notice in music (the just-noticeable level difference for broadband sound is
 #: about 0.5–1 dB: Moore, *An Introduction to the Psychology of Hearing*, 6th ed., ch. 4).
@@ -70,6 +70,15 @@ RIDGE = 0.003
 #: A band goes on one stem when that stem holds at least this share of the estimated bus energy in the
 #: band's region ("clearly one stem's region"). Our threshold.
 OWNER_SHARE = 0.75
+#: A stem's level moves toward the target only where it holds at least this share of the estimated mix
+#: energy (three neighbouring ERB bands): "clearly one stem's region". Our threshold.
+STEM_OWNER_SHARE = 0.6
+#: Stem level moves toward a target stay within this (dB), and smaller ones than STEM_MIN_MOVE_DB are
+#: left out (the balance model's level stands unless the target clearly asks otherwise). Our choices.
+STEM_MOVE_MAX_DB = 9.0
+STEM_MIN_MOVE_DB = 1.0
+#: Ridge weight of the stem level fit (per dB² of move). Our choice.
+STEM_RIDGE = 0.01
 #: Master width (side gain) limits: 0 folds to mono; above 1.5 (+3.5 dB of side) the mono fold loses
 #: too much. Our engineering choice.
 MASTER_WIDTH_RANGE = (0.0, 1.5)
@@ -240,6 +249,55 @@ def fit_tone_eq(diff_db: np.ndarray, centres_hz: np.ndarray, sample_rate: int = 
     return [float(v) for v in g]
 
 
+def _smoothed_share(stem_power: np.ndarray) -> np.ndarray:
+    """Each stem's share of the estimated mix energy per band, smoothed over three neighbouring bands."""
+    kernel = np.ones(3)
+    p = np.array([np.convolve(row, kernel, mode="same") for row in stem_power])
+    return p / np.maximum(p.sum(axis=0, keepdims=True), _FLOOR)
+
+
+def _owned_region(stem_power: np.ndarray, i: int, centres: np.ndarray) -> tuple[float, float]:
+    """The band range (Hz) where stem ``i`` holds at least :data:`STEM_OWNER_SHARE` of the energy."""
+    owned = np.nonzero(_smoothed_share(stem_power)[i] >= STEM_OWNER_SHARE)[0]
+    if not owned.size:
+        return float(centres[0]), float(centres[-1])
+    return float(centres[owned.min()]), float(centres[owned.max()])
+
+
+def fit_stem_levels(stem_power: np.ndarray, goal_db: np.ndarray, keep: np.ndarray) -> tuple[list[float], np.ndarray]:
+    """Level moves (dB) of the stems that own a region, fitted to the tonal ``goal_db``.
+
+    Only stems holding at least :data:`STEM_OWNER_SHARE` of the estimated mix energy somewhere (three
+    neighbouring ERB bands) may move, each within ±:data:`STEM_MOVE_MAX_DB`, by regularised
+    Gauss-Newton on the band levels ``10 log10 Σ_s share_sb 10^(δ_s/10)`` (level offset free); moves
+    under :data:`STEM_MIN_MOVE_DB` are dropped. Returns the moves (0 for the others) and the tonal
+    change they make per band (dB, mean over ``keep`` removed).
+    """
+    n = stem_power.shape[0]
+    total = np.maximum(stem_power.sum(axis=0), _FLOOR)
+    share = stem_power / total
+    eligible = np.nonzero(_smoothed_share(stem_power).max(axis=1) >= STEM_OWNER_SHARE)[0] if n > 1 else np.array([])
+    delta = np.zeros(n)
+
+    def change(d: np.ndarray) -> np.ndarray:
+        c = 10 * np.log10(np.maximum((share * 10 ** (d[:, None] / 10)).sum(axis=0), _FLOOR))
+        return c - c[keep].mean()
+
+    if eligible.size:
+        goal = np.asarray(goal_db)[keep]
+        for _ in range(12):
+            new_share = share * 10 ** (delta[:, None] / 10)
+            new_share = new_share / np.maximum(new_share.sum(axis=0), _FLOOR)
+            jac = new_share[eligible][:, keep].T                      # d(band dB)/d(δ_s dB)
+            jac = jac - jac.mean(axis=0)                              # the level offset is free
+            resid = goal - change(delta)[keep]
+            step = np.linalg.solve(jac.T @ jac + STEM_RIDGE * keep.sum() * np.eye(eligible.size),
+                                   jac.T @ resid - STEM_RIDGE * keep.sum() * delta[eligible])
+            delta[eligible] = np.clip(delta[eligible] + step, -STEM_MOVE_MAX_DB, STEM_MOVE_MAX_DB)
+        delta = np.where(np.abs(delta) >= STEM_MIN_MOVE_DB, np.round(delta, 2), 0.0)
+    return [float(d) for d in delta], change(delta)
+
+
 def _region(b: EQBand) -> tuple[float, float]:
     if b.kind == "low_shelf":
         return 0.0, b.freq_hz * 1.2
@@ -322,9 +380,28 @@ def match_reference(plan: MixPlan, analysis, target: ReferenceMeasurement, amoun
     a_tone = amounts.tone / 100.0
     master_eq: list[EQBand] = []
     if a_tone > 0:
-        gains = fit_tone_eq(diff * a_tone, centres, plan.sample_rate)
         names_by_file = {s.file: k for k, s in stems.items()}
         stem_power = np.asarray(est.stem_mid_power)
+        # 1a. A stem that owns a region moves by its fader first (a balance move), the master EQ
+        #     takes what is left.
+        goal = diff * a_tone
+        deltas, change = fit_stem_levels(stem_power, goal, keep)
+        for i, d in enumerate(deltas):
+            nm = names_by_file.get(analysis.files[i])
+            if nm is None or d == 0.0 or stems[nm].mute:
+                continue
+            lo_hz, hi_hz = _owned_region(stem_power, i, centres)
+            inside = (centres >= lo_hz) & (centres <= hi_hz) & keep
+            measured = float(diff[inside].mean()) if inside.any() else 0.0
+            share = float(stem_power[i, inside].sum() / max(float(stem_power[:, inside].sum()), _FLOOR))
+            sp = stems[nm]
+            stems[nm] = dataclasses.replace(
+                sp, gain_db=round(sp.gain_db + d, 2),
+                gain_reason=f"{sp.gain_reason}; {d:+.1f} dB toward {label}: it has {abs(measured):.1f} dB "
+                            f"{'more' if measured > 0 else 'less'} level from {_fmt_hz(lo_hz)} to {_fmt_hz(hi_hz)} "
+                            f"than this mix ({how}), where {nm} holds {share * 100:.0f} % of the mix's energy; "
+                            f"matched at {amounts.tone:g} %")
+        gains = fit_tone_eq(goal - change, centres, plan.sample_rate)
         for proto, g in zip(_band_set(), gains):
             if abs(g) < MIN_MOVE_DB:
                 continue

@@ -131,7 +131,8 @@ class Style:
                                      "Correct it in the style file.")
         for key, rng in (("pan_spread", PAN_SPREAD_RANGE), ("reverb_offset_db", REVERB_OFFSET_RANGE_DB)):
             v = d.get(key, 1.0 if key == "pan_spread" else 0.0)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not rng[0] <= v <= rng[1]:
+            if (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                    or not rng[0] <= v <= rng[1]):
                 raise bad(key, f"a number from {rng[0]:g} to {rng[1]:g}")
         return cls(name=name.strip(), description=d.get("description", ""), sources=tuple(sources), target=target,
                    match=match, role_offsets_db=tuple(sorted((str(k), float(v)) for k, v in offsets.items())),
