@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import numpy as np
@@ -152,7 +153,9 @@ def test_tone_fit_is_bounded_and_reaches_a_broad_tilt():
     err = (got - tilt)[keep] - (got - tilt)[keep].mean()
     assert np.sqrt(np.mean(err ** 2)) < 0.5
     steep = fit_tone_eq(40.0 * np.log2(c / 1000.0), c)
-    assert max(abs(g) for g in steep) <= 6.0
+    from workbench.mixing.reference_match import MASTER_EQ_MAX_DB
+
+    assert max(abs(g) for g in steep) == pytest.approx(MASTER_EQ_MAX_DB)     # bounded, and the bound is reached
 
 
 def test_master_tone_stage_physics():
@@ -317,3 +320,42 @@ def test_measurement_round_trips_through_a_dict():
     m = measure_audio(noise(4.0), SR, source="n")
     back = ReferenceMeasurement.from_dict(m.to_dict())
     assert tonal_distance_db(back, m) < 0.01 and back.integrated_lufs == pytest.approx(m.integrated_lufs, abs=1e-3)
+
+
+# ------------------------------------------------------------------ the dashboard's reference panel
+def test_reference_panel_upload_style_and_amounts(tmp_path, brighter_wider_reference):
+    from workbench.ui.reference import NO_STYLE, ReferencePanel
+
+    panel = ReferencePanel(tmp_path)
+    changes = []
+    panel.on_change(lambda: changes.append(1))
+    assert panel.plan_kwargs() == {}
+    _, ref = brighter_wider_reference
+    data = ref.read_bytes()
+    panel.upload.value = ({"name": "../../My Song.flac", "type": "audio/flac", "size": len(data),
+                           "content": memoryview(data), "last_modified": datetime.datetime(2026, 1, 1)},)
+    assert panel.target is not None and "My Song.flac" in panel.status.value
+    written = sorted((tmp_path / "references").iterdir())
+    assert [p.name for p in written] == ["reference-1.flac"]                 # our name, not the browser's
+    kw = panel.plan_kwargs()
+    assert kw["target"] is panel.target and kw["match"] == MatchAmounts() and changes
+    panel.sliders["tone"].value = 30
+    assert panel.plan_kwargs()["match"].tone == 30
+    panel.upload.value = ({"name": "notes.txt", "type": "text/plain", "size": 3, "content": memoryview(b"abc"),
+                           "last_modified": datetime.datetime(2026, 1, 1)},)
+    assert "wb-error" in panel.status.value and panel.target is not None     # the old target stays
+    panel.style_picker.value = "pink"
+    assert panel.style is not None and panel.sliders["width"].value == 0     # the style's own amounts
+    panel.style_picker.value = NO_STYLE
+    panel.clear.click()
+    assert panel.plan_kwargs() == {}
+
+
+def test_dashboard_plans_toward_the_panel(brighter_wider_reference):
+    from workbench.ui import Workbench
+
+    wb = Workbench(SAMPLE_STEMS, background=False)
+    _, ref = brighter_wider_reference
+    wb.reference.use_file(ref)
+    plan = wb.model.make_plan()
+    assert plan.master.target and plan.master.eq

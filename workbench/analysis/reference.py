@@ -67,9 +67,8 @@ PIECE_S = 3.0
 MIN_REFERENCE_S = 3.0
 #: Band range the tonal balance is normalised over and compared on (Hz), as the authored benchmark.
 TONAL_RANGE_HZ = (50.0, 16000.0)
-#: Upper edge of the "low end" whose mono-ness is measured (Hz): below about 100–120 Hz bass and
-#: kick are kept centred and mono in mixing practice (Owsinski, *The Mixing Engineer's Handbook*,
-#: on panning the low end; also the reason vinyl cutting folds the bass to mono).
+#: Upper edge of the "low end" whose mono-ness is measured (Hz): the 120 Hz the pan rules use for the
+#: stems kept centred because their energy is mostly low (:mod:`workbench.mixing.rules.pan`).
 LOW_END_HZ = 120.0
 #: Broad regions the width is summarised over (Hz) for reports and plans.
 WIDTH_REGIONS_HZ = ((20.0, 120.0), (120.0, 2000.0), (2000.0, 20000.0))

@@ -51,9 +51,7 @@ __all__ = ["MatchAmounts", "MixEstimate", "estimate_mix", "match_reference", "ma
 #: Largest master EQ move (dB). Our engineering choice: a master EQ that needs more than this is a
 #: mix problem, and a bounded curve cannot chase a reference's quirks.
 MASTER_EQ_MAX_DB = 9.0
-#: Moves smaller than this (dB) are left out. Our threshold, below the 0.5–1 dB level change
-#: listeners begin to notice in music (the just-noticeable level difference for broadband sound is
-#: about 0.5–1 dB: Moore, *An Introduction to the Psychology of Hearing*, 6th ed., ch. 4).
+#: Master EQ moves smaller than this (dB) are left out. Our threshold: too small to be worth a decision.
 MIN_MOVE_DB = 0.3
 #: Centres of the master bells (Hz): half an octave apart, from 63 Hz to 11 kHz.
 BELL_HZ = tuple(round(62.5 * 2 ** (k / 2), 1) for k in range(16))
@@ -414,13 +412,13 @@ def match_reference(plan: MixPlan, analysis, target: ReferenceMeasurement, amoun
                    f"{_where(proto)} than this mix ({how}), "
                    f"matched at {amounts.tone:g} %")
             region_power = stem_power[:, inside].sum(axis=1) if inside.any() else np.zeros(len(stem_power))
-            share = region_power / max(float(region_power.sum()), _FLOOR)
-            owner = int(np.argmax(share)) if share.size else -1
+            owners = region_power / max(float(region_power.sum()), _FLOOR)
+            owner = int(np.argmax(owners)) if owners.size else -1
             owner_name = names_by_file.get(analysis.files[owner]) if owner >= 0 else None
-            if owner_name is not None and share[owner] >= OWNER_SHARE and not stems[owner_name].mute:
+            if owner_name is not None and owners[owner] >= OWNER_SHARE and not stems[owner_name].mute:
                 band = dataclasses.replace(band, reason=f"{band.gain_db:+.1f} dB {_kind_name(band)} at "
                                            f"{_fmt_hz(band.freq_hz)} on {owner_name}: {why}; {owner_name} holds "
-                                           f"{share[owner] * 100:.0f} % of the mix's energy there")
+                                           f"{owners[owner] * 100:.0f} % of the mix's energy there")
                 stems[owner_name].eq.append(band)
             else:
                 band = dataclasses.replace(band, reason=f"{band.gain_db:+.1f} dB {_kind_name(band)} at "
