@@ -17,8 +17,11 @@ automix                    the planner with the balance model fitted on every *o
 automix + matchering       that mix mastered to the reference by matchering 2.0 (PyPI
                            ``matchering``, the peer a user would otherwise pick), defaults
 ours (reference, 100 %)    the same planner and model with ``--reference`` the author's mix,
-                           every amount at 100 % (tone, dynamics, width, loudness) — what
-                           matchering does, so the two are compared like with like
+                           tone, dynamics and width at 100 % — what matchering does — and
+                           loudness at 0 %: the master stays at −14 LUFS with its −1 dBTP
+                           ceiling (the corpus' mixes are float renders that peak up to
+                           +6 dBTP; reaching their loudness under our ceiling means heavy
+                           limiting, which a release would not do)
 ours (reference, default)  the default amounts (tone 70, dynamics 50, width 100, loudness 0)
 =========================  ===================================================================
 
@@ -58,6 +61,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 RESULTS = ROOT / "benchmarks" / "results" / "reference.json"
 VARIANTS = ("automix", "automix + matchering", "ours (reference, 100 %)", "ours (reference, default)")
+#: The like-with-like amounts: all the way on tone, dynamics and width; loudness stays at −14 LUFS (see INTRO).
+FULL = (100, 100, 100, 0)
 MEASURES = ("tonal_db", "loudness_lu", "crest_db", "plr_db", "width", "imbalance_db", "balance_db")
 
 
@@ -113,7 +118,7 @@ def evaluate_song(song_rows: list[dict], views: Path, corpus: Path, cache: Path,
     auto = plan_mix(session, analysis, model=model)
     measured = measure_plan_mix(auto, session)        # as `workbench mix --reference` does
     plans = {"automix": auto}
-    for name, amounts in (("ours (reference, 100 %)", MatchAmounts(100, 100, 100, 100)),
+    for name, amounts in (("ours (reference, 100 %)", MatchAmounts(*FULL)),
                           ("ours (reference, default)", MatchAmounts())):
         first = plan_mix(session, analysis, model=model, target=ref, match=amounts, mix=measured)
         plans[name] = refine_toward(first, session, ref, measured, amounts)
@@ -156,7 +161,10 @@ Each song of the authored corpus is mixed from its stems (copied at seeded rando
 the balance model fitted on every *other* song (leave-one-song-out: out of sample for the balance), and
 the author's own mix given as the reference. **automix** has no reference; **automix + matchering** is
 that mix mastered to the reference by matchering 2.0.6 (defaults); **ours (reference, 100 %)** is our
-reference mode with every amount at 100 % (matchering matches fully, so this is like with like);
+reference mode with tone, dynamics and width at 100 % (matchering matches fully) and loudness at 0 %:
+our master keeps −14 LUFS and its −1 dBTP ceiling, while the corpus' mixes are float renders that
+peak up to +6 dBTP, so reaching their loudness would take heavy limiting (matchering matches the
+loudness; the Δ loudness column shows it);
 **ours (reference, default)** uses the default amounts (tone 70, dynamics 50, width 100, loudness 0 —
 so its loudness stays at −14 LUFS by design). Every file is measured as the reference is
 (`workbench.analysis.reference.measure_audio`: loud section, 40 ERB bands) and compared with it:

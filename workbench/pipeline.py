@@ -240,11 +240,21 @@ def measure_plan_mix(plan: MixPlan, session: Session):
         return measure_audio(load_reference(path, MEASURE_RATE), MEASURE_RATE, source="this mix")
 
 
-def refine_toward(plan: MixPlan, session: Session, target, measured, amounts, style=None) -> MixPlan:
-    """One closed-loop pass on the master EQ: render the matched plan, measure, correct what it missed.
+#: Closed-loop passes on the master EQ after the first match (each costs one render of the mix).
+REFINE_PASSES = 2
 
-    ``target`` ``None`` means the style's target. Costs one more render of the mix.
+
+def refine_toward(plan: MixPlan, session: Session, target, measured, amounts, style=None) -> MixPlan:
+    """Closed loop on the master EQ: render the matched plan, measure, correct what it missed; keep the closest.
+
+    ``measured`` is the rules' mix measured; the goal is that mix moved toward ``target`` (``None``:
+    the style's target) by the tone amount. Up to :data:`REFINE_PASSES` corrections, each measured;
+    the plan whose measured tonal balance is closest to the goal is returned (the limiter, compression
+    and reverb react to every EQ change, so a correction can overshoot).
     """
+    import numpy as np
+
+    from .analysis.reference import tonal_distance_db
     from .mixing.reference_match import refine_tone
 
     label = "the reference"
@@ -252,7 +262,23 @@ def refine_toward(plan: MixPlan, session: Session, target, measured, amounts, st
         target, label = style.target, f"the style '{style.name}'"
     if target is None or amounts.tone <= 0:
         return plan
-    return refine_tone(plan, target, measured, measure_plan_mix(plan, session), amounts, label=label)
+    a = amounts.tone / 100.0
+    first, aim = np.asarray(measured.tonal_db), np.asarray(target.tonal_db)
+    goal = dataclasses.replace(target, tonal_db=tuple(float(v) for v in first + a * (aim - first)))
+    best, best_distance = plan, math.inf
+    for _ in range(REFINE_PASSES + 1):
+        now = measure_plan_mix(plan, session)
+        distance = tonal_distance_db(now, goal)
+        if distance < best_distance:
+            best, best_distance = plan, distance
+        if distance < REFINED_ENOUGH_DB:
+            break
+        plan = refine_tone(plan, target, measured, now, amounts, label=label)
+    return best
+
+
+#: Stop refining when the measured tonal balance is this close to the goal (dB RMS over the ERB bands).
+REFINED_ENOUGH_DB = 0.2
 
 
 def reference_target(reference=None, match=None, style=None, plan=None):

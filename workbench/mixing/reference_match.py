@@ -70,7 +70,7 @@ RIDGE = 0.003
 OWNER_SHARE = 0.75
 #: A stem's level moves toward the target only where it holds at least this share of the estimated mix
 #: energy (three neighbouring ERB bands): "clearly one stem's region". Our threshold.
-STEM_OWNER_SHARE = 0.6
+STEM_OWNER_SHARE = 0.75
 #: Stem level moves toward a target stay within this (dB), and smaller ones than STEM_MIN_MOVE_DB are
 #: left out (the balance model's level stands unless the target clearly asks otherwise). Our choices.
 STEM_MOVE_MAX_DB = 9.0
