@@ -234,9 +234,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--resume", action="store_true", help="keep the songs already in --out, run the others")
+    ap.add_argument("--merge", nargs="+", type=Path, metavar="PART.json",
+                    help="join the outputs of runs over parts of the corpus into --out and the report")
     args = ap.parse_args(argv)
     command = "python benchmarks/reference.py --corpus " + str(args.corpus) + (
         " --songs " + " ".join(args.songs) if args.songs else "")
+    if args.merge:
+        parts = [json.loads(p.read_text(encoding="utf-8")) for p in args.merge]
+        songs = sorted((s for part in parts for s in part["songs"]), key=lambda s: s["song"])
+        data = {"command": " and ".join(f"`{part['command']}`" for part in parts).strip("`"),
+                "seconds": max(part["seconds"] for part in parts), "songs": songs}
+        args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        args.report_only = True
     if args.report_only:
         data = json.loads(args.out.read_text(encoding="utf-8"))
         write_top_section(ROOT / "benchmarks" / "RESULTS.md", "reference",
