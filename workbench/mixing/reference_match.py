@@ -487,6 +487,9 @@ def match_reference(plan: MixPlan, analysis, target: ReferenceMeasurement, amoun
                          f"{target.low_side_share:.2f}, this mix's about {low_mix:.2f}")
         width_reason = "; ".join(parts)
 
+    if master_eq or width != 1.0 or mono_hz > 0:
+        notes.append("The master EQ and width toward the target are rendered into the mix and the remastered "
+                     "processed stems; the DAW projects do not carry them yet: add them on the project's master.")
     new_master = dataclasses.replace(
         m, target_lufs=target_lufs, glue=glue, reason=master_reason, eq=master_eq, width=width,
         mono_below_hz=mono_hz, width_reason=width_reason,
