@@ -359,3 +359,15 @@ def test_dashboard_plans_toward_the_panel(brighter_wider_reference):
     wb.reference.use_file(ref)
     plan = wb.model.make_plan()
     assert plan.master.target and plan.master.eq
+
+
+def test_a_shipped_style_from_the_cli(tmp_path):
+    out = tmp_path / "styled"
+    assert main(["mix", str(SAMPLE_STEMS), "-o", str(out), "--style", "hydrogen-drums", "--preview", "--quiet"]) == 0
+    plan = MixPlan.from_json(out / "plan.json")
+    assert "the style 'hydrogen-drums'" in plan.master.target
+    style = load_style("hydrogen-drums")
+    offsets = dict(style.role_offsets_db)
+    moved = [s for s in plan.stems.values() if s.role in offsets]
+    assert moved and all("hydrogen-drums" in s.gain_reason for s in moved)
+    assert main(["mix", str(SAMPLE_STEMS), "-o", str(tmp_path / "x"), "--style", "no-such", "--quiet"]) == 2
