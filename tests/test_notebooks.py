@@ -22,7 +22,8 @@ CELL_TIMEOUT_S = 300
 def test_the_notebooks_are_there():
     names = {p.name for p in NOTEBOOKS}
     assert {"01_prepare_and_check.ipynb", "02_masking.ipynb", "03_automix_step_by_step.ipynb",
-            "04_teach_eq_compression_panning_reverb.ipynb", "dashboard.ipynb"} <= names
+            "04_teach_eq_compression_panning_reverb.ipynb", "05_mixing_toward_a_reference.ipynb",
+            "dashboard.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

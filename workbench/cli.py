@@ -64,7 +64,20 @@ def _parser() -> argparse.ArgumentParser:
                    help="bit depth of the processed stems (32 = float; default 24)")
     m.add_argument("--bpm", type=float, metavar="BPM",
                    help="the song's tempo for the projects' bar grid (default: measured from the mix)")
+    m.add_argument("--reference", action="append", metavar="SONG[:WEIGHT]",
+                   help="mix toward this finished song (WAV, FLAC, MP3 or OGG; repeatable, weights combine)")
+    m.add_argument("--match", nargs="+", action="extend", metavar="DIM=PCT",
+                   help="how far toward the reference: tone=70 dynamics=50 width=100 loudness=0 (the defaults)")
+    m.add_argument("--style", metavar="NAME|FILE",
+                   help="a style: a shipped name (" + ", ".join(_style_names()) + ") or a style file")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    st = sub.add_parser("style", help="make a style file from references")
+    st_sub = st.add_subparsers(dest="style_command", required=True)
+    mk = st_sub.add_parser("make", help="measure references into a style file")
+    mk.add_argument("references", nargs="+", metavar="SONG[:WEIGHT]", help="WAV, FLAC, MP3 or OGG files")
+    mk.add_argument("-o", "--out", required=True, metavar="STYLE.json")
+    mk.add_argument("--name", help="the style's name (default: the file name)")
 
     b = sub.add_parser("batch", help="mix many sessions on a Dask cluster (local by default)",
                        description="Mix many session folders, one task each, on a local Dask cluster or on "
@@ -83,6 +96,25 @@ def _parser() -> argparse.ArgumentParser:
                         "a session's own workbench.json overrides them")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def _style_names() -> list[str]:
+    from .mixing.style import shipped_styles
+
+    return shipped_styles()
+
+
+def cmd_style(args) -> int:
+    from .mixing.style import style_from_references
+
+    out = Path(args.out)
+    style = style_from_references(args.references, args.name or out.stem)
+    style.to_json(out)
+    t = style.target
+    assert t is not None
+    print(f"Style written: {out}\n  from {t.source}\n  {t.integrated_lufs:.1f} LUFS, PLR {t.plr_db:.1f} dB, "
+          f"LRA {t.loudness_range_lu:.1f} LU, side share above 120 Hz {t.region_side_share(120, 20000):.2f}")
+    return 0
 
 
 def cmd_check(args) -> int:
@@ -127,7 +159,8 @@ def cmd_mix(args) -> int:
     try:
         result = mix_session(args.folder, args.out, settings=settings, importance=importance, category=category,
                              plan=args.plan, preview=args.preview, project=args.project, stems=args.stems,
-                             progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth, role=role)
+                             progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth, role=role,
+                             reference=args.reference, match=args.match, style=args.style)
     finally:
         if bar:
             bar.close()
@@ -211,7 +244,7 @@ class _ProgressBar:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"check": cmd_check, "analyse": cmd_analyse, "analyze": cmd_analyse, "mix": cmd_mix,
-                "batch": cmd_batch}
+                "batch": cmd_batch, "style": cmd_style}
     try:
         return commands[args.command](args)
     except WorkbenchError as exc:

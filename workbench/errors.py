@@ -24,11 +24,14 @@ class ErrorCode(StrEnum):
     BAD_AUDIO = "bad_audio"
     BAD_CATEGORY = "bad_category"
     BAD_IMPORTANCE = "bad_importance"
+    BAD_MATCH = "bad_match"
     BAD_PLAN = "bad_plan"
+    BAD_REFERENCE = "bad_reference"
     BAD_ROLE = "bad_role"
     BAD_SESSION_FILE = "bad_session_file"
     BAD_SETTING = "bad_setting"
     BAD_SETTINGS_FILE = "bad_settings_file"
+    BAD_STYLE = "bad_style"
     BALANCE_MODEL = "balance_model"
     CANNOT_MIX = "cannot_mix"
     CATEGORY_MODEL = "category_model"
@@ -74,6 +77,13 @@ class ErrorCode(StrEnum):
 ERROR_TABLE: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.ANALYSIS_FAILED: ("A stem could not be analysed (it stopped decoding part-way).",
                                 "Check that the file plays to its end; export it again from your DAW."),
+    ErrorCode.BAD_MATCH: ("A --match amount is not 'tone', 'dynamics', 'width' or 'loudness' with a percentage 0-100.",
+                          "Write it as --match tone=70 dynamics=50 width=100 loudness=0."),
+    ErrorCode.BAD_REFERENCE: ("A reference song cannot be used: missing, not WAV/FLAC/MP3/OGG, too short or silent.",
+                              "Give a readable WAV, FLAC, MP3 or OGG file of the song (at least a few seconds)."),
+    ErrorCode.BAD_STYLE: ("A style is not a known preset name or its JSON file has a missing or out-of-range field.",
+                          "Use a shipped style name or fix the field the message names "
+                          "(or make one with `workbench style make`)."),
     ErrorCode.BAD_ARGUMENT: ("A command-line option or a function argument is outside what it accepts.",
                              "Use a value in the range the message gives (see `workbench --help` or the "
                              "function's docstring)."),

@@ -98,7 +98,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                 category: Mapping[str, str] | None = None, plan: MixPlan | str | os.PathLike | None = None,
                 preview: bool = False, project: str | None = None, stems: bool = False, cache_dir=None,
                 progress: Progress | None = None, bpm: float | None = None,
-                stems_bit_depth: int = 24, role: Mapping[str, str] | None = None) -> MixResult:
+                stems_bit_depth: int = 24, role: Mapping[str, str] | None = None,
+                reference=None, match=None, style=None) -> MixResult:
     """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
 
     Parameters
@@ -128,6 +129,13 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         (:mod:`workbench.tempo`) when a project is exported.
     stems_bit_depth : {16, 24, 32}
         Sample format of the processed stems (default 24).
+    reference : path, ``"path:weight"``, or a list of them, optional
+        Mix toward these references (WAV, FLAC, MP3 or OGG), combined by weight
+        (:mod:`workbench.analysis.reference`, :mod:`workbench.mixing.reference_match`).
+    match : MatchAmounts, str or list of str, optional
+        How far toward the target per dimension (``"tone=70 dynamics=50 width=100 loudness=0"``).
+    style : str, path or Style, optional
+        A shipped style's name or a style file (:mod:`workbench.mixing.style`).
 
     Notes
     -----
@@ -142,6 +150,7 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                              "Use dawproject, als or all.")
     # Refuse a bad output place before the long work.
     out = check_output_place(out_dir, _stems_folder(source))
+    target, amounts, the_style = reference_target(reference, match, style, plan)
     if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
         raise WorkbenchError("out_not_writable", f"Cannot write into {out}: permission denied.",
                              "Choose an output folder (-o) you may write to, or change its permissions.")
@@ -152,7 +161,15 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
 
     # Decide (or take the user's plan).
     if plan is None:
-        the_plan = plan_mix(session, analysis, settings)
+        the_plan = plan_mix(session, analysis, settings, style=the_style)
+        if target is not None or (the_style is not None and the_style.target is not None):
+            # The mix's own descriptors: the rules' plan rendered (whole song) and measured like the target.
+            if progress:
+                progress("measure mix", 0.0)
+            measured = measure_plan_mix(the_plan, session)
+            the_plan = plan_mix(session, analysis, settings, target=target, match=amounts, style=the_style,
+                                mix=measured)
+            the_plan = refine_toward(the_plan, session, target, measured, amounts, the_style)
     elif isinstance(plan, MixPlan):
         the_plan = plan
     else:
@@ -199,6 +216,109 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                      stem_files=tuple(stage.final(p) for p in result.stem_files) if stems else ())
     return MixResult(session, analysis, the_plan, result, result.path, out / "plan.json", out / "report.md",
                      section, {k: stage.final(p) for k, p in outputs.items()})
+
+
+def measure_plan_mix(plan: MixPlan, session: Session):
+    """Render ``plan`` (the whole song, into a scratch folder) and measure it like a reference.
+
+    Why a render and not an estimate: the tonal balance and width a reference is compared with
+    include what the analysis cannot predict — the reverb return, compression, the glue and the
+    limiter — and the whole song is measured so that its loud section is chosen as the reference's
+    is (:mod:`workbench.analysis.reference`). It costs one more render of the mix.
+
+    Returns
+    -------
+    ReferenceMeasurement
+    """
+    import tempfile
+
+    from .analysis.reference import MEASURE_RATE, load_reference, measure_audio
+
+    with tempfile.TemporaryDirectory(prefix="workbench-measure-") as tmp:
+        path = Path(tmp) / "mix.wav"
+        render_plan(plan, session, path)
+        return measure_audio(load_reference(path, MEASURE_RATE), MEASURE_RATE, source="this mix")
+
+
+#: Closed-loop passes on the master EQ after the first match (each costs one render of the mix).
+REFINE_PASSES = 2
+
+
+def refine_toward(plan: MixPlan, session: Session, target, measured, amounts, style=None) -> MixPlan:
+    """Closed loop on the master EQ: render the matched plan, measure, correct what it missed; keep the closest.
+
+    ``measured`` is the rules' mix measured; the goal is that mix moved toward ``target`` (``None``:
+    the style's target) by the tone amount. Up to :data:`REFINE_PASSES` corrections, each measured;
+    the plan whose measured tonal balance is closest to the goal is returned (the limiter, compression
+    and reverb react to every EQ change, so a correction can overshoot).
+    """
+    import numpy as np
+
+    from .analysis.reference import tonal_distance_db
+    from .mixing.reference_match import refine_tone
+
+    label = "the reference"
+    if target is None and style is not None:
+        target, label = style.target, f"the style '{style.name}'"
+    if target is None or amounts.tone <= 0:
+        return plan
+    a = amounts.tone / 100.0
+    first, aim = np.asarray(measured.tonal_db), np.asarray(target.tonal_db)
+    goal = dataclasses.replace(target, tonal_db=tuple(float(v) for v in first + a * (aim - first)))
+    best, best_distance = plan, math.inf
+    for _ in range(REFINE_PASSES + 1):
+        now = measure_plan_mix(plan, session)
+        distance = tonal_distance_db(now, goal)
+        if distance < best_distance:
+            best, best_distance = plan, distance
+        if distance < REFINED_ENOUGH_DB:
+            break
+        plan = refine_tone(plan, target, measured, now, amounts, label=label)
+    return best
+
+
+#: Stop refining when the measured tonal balance is this close to the goal (dB RMS over the ERB bands).
+REFINED_ENOUGH_DB = 0.2
+
+
+def reference_target(reference=None, match=None, style=None, plan=None):
+    """Measure the references and read the style and amounts of a mix run (before the long work).
+
+    Returns ``(target, amounts, style)``: the combined
+    :class:`~workbench.analysis.reference.ReferenceMeasurement` (or ``None``), the
+    :class:`~workbench.mixing.reference_match.MatchAmounts` and the
+    :class:`~workbench.mixing.style.Style` (or ``None``).
+
+    Raises
+    ------
+    WorkbenchError
+        ``bad_reference``, ``bad_match``, ``bad_style``, or ``bad_argument`` when a plan is
+        given with them (a plan is rendered as it is; targets are decided when planning).
+    """
+    from .mixing.reference_match import MatchAmounts, parse_match
+
+    if plan is not None and (reference or style or match):
+        raise WorkbenchError("bad_argument", "A plan is rendered as it is written: --reference, --style and "
+                             "--match are used when planning.",
+                             "Leave out --plan to plan toward the reference, or edit the plan's master.")
+    the_style = None
+    if style is not None:
+        from .mixing.style import Style, load_style
+
+        the_style = style if isinstance(style, Style) else load_style(style)
+    base = the_style.match if the_style is not None else None      # a style's own default amounts
+    amounts = match if isinstance(match, MatchAmounts) else parse_match(match, base)
+    target = None
+    if reference:
+        from .analysis.reference import combine, measure_reference, parse_reference_spec
+
+        specs = [reference] if isinstance(reference, (str, os.PathLike)) else list(reference)
+        measured = []
+        for spec in specs:
+            path, weight = parse_reference_spec(str(spec))
+            measured.append((measure_reference(path), weight))
+        target = combine(measured)
+    return target, amounts, the_style
 
 
 #: How far above the plan's ceiling a measured true peak may be (dB): the two

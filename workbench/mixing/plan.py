@@ -35,7 +35,10 @@ from .settings import BIT_DEPTHS, CEILING_DBTP_RANGE, SAMPLE_RATES, TARGET_LUFS_
 if TYPE_CHECKING:
     from ..session import Session
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
+#: Plan versions this workbench reads: version 1 plans (before the master EQ and width of
+#: reference mode) load with a flat master EQ, width 1 and no mono low end — what they rendered.
+READABLE_VERSIONS = (1, 2)
 
 EQKind = Literal["highpass", "lowpass", "bell", "low_shelf", "high_shelf"]
 EQ_KINDS = ("highpass", "lowpass", "bell", "low_shelf", "high_shelf")
@@ -79,6 +82,10 @@ RETURN_DB_RANGE = (-100.0, 12.0)
 PREDELAY_MS_RANGE = (0.0, 500.0)
 #: Reverb return filters (Hz): 0 switches a filter off.
 REVERB_FILTER_HZ_RANGE = (0.0, 48000.0)
+#: Master width (side gain): 0 folds the mix to mono, 1 leaves it, up to 2 (+6 dB of side).
+MASTER_WIDTH_RANGE = (0.0, 2.0)
+#: Master mono-low-end corner (Hz): 0 is off; above 300 Hz it would fold more than the low end.
+MONO_BELOW_HZ_RANGE = (0.0, 300.0)
 #: Longest song a plan may describe (s): 6 hours.
 MAX_DURATION_S = 6 * 3600.0
 #: Output channels a stem may be worked in (1: folded to mono, 2: stereo).
@@ -416,7 +423,13 @@ class ReverbBus:
 
 @dataclass
 class MasterPlan:
-    """The master bus: glue compression, loudness target and true-peak ceiling.
+    """The master bus: glue compression, tonal EQ and width, loudness target and true-peak ceiling.
+
+    The bus runs glue → ``eq`` → ``width`` (mid/side side gain) → mono low end (the side
+    signal high-passed at ``mono_below_hz``, 0 = off) → loudness gain → limiter → dither.
+    ``eq``, ``width``, ``mono_below_hz`` and ``width_reason`` are what reference mode and
+    styles decide (:mod:`workbench.mixing.reference_match`); ``target`` says what the mix
+    was moved toward (empty: the rules' own mix).
 
     ``target_lufs``, ``ceiling_dbtp``, ``bit_depth`` and ``sample_rate`` accept
     what :class:`~workbench.mixing.settings.MixSettings` accepts.
@@ -442,6 +455,11 @@ class MasterPlan:
     #: do, so that the processed stems and the DAW projects play like the mix.
     rendered_gain_db: float | None = None
     rendered_limiter_ceiling_db: float | None = None
+    eq: list[EQBand] = field(default_factory=list)
+    width: float = 1.0
+    mono_below_hz: float = 0.0
+    width_reason: str = ""
+    target: str = ""
 
     def __post_init__(self) -> None:
         self._check("MasterPlan")
@@ -462,6 +480,17 @@ class MasterPlan:
                 none_means="not rendered yet")
         _number(where, "rendered_limiter_ceiling_db", self.rendered_limiter_ceiling_db, (-40.0, 0.0), "dB",
                 none_ok=True, none_means="not rendered yet")
+        _instance(where, "eq", self.eq, list)
+        if len(self.eq) > MAX_EQ_BANDS:
+            raise PlanError(_join(where, "eq"), f"{len(self.eq)} bands", f"at most {MAX_EQ_BANDS} bands",
+                            problem=f"has {len(self.eq)} bands")
+        for i, band in enumerate(self.eq):
+            _instance(where, f"eq[{i}]", band, EQBand)
+            band._check(_join(where, f"eq[{i}]"))
+        _number(where, "width", self.width, MASTER_WIDTH_RANGE, "(0 mono, 1 unchanged)")
+        _number(where, "mono_below_hz", self.mono_below_hz, MONO_BELOW_HZ_RANGE, "Hz (0 is off)")
+        _text(where, "width_reason", self.width_reason)
+        _text(where, "target", self.target)
 
 
 @dataclass(frozen=True)
@@ -544,7 +573,7 @@ class MixPlan:
         PlanError
             Naming the first field found wrong by its JSON path.
         """
-        _integer("", "version", self.version, (PLAN_VERSION,))
+        _integer("", "version", self.version, READABLE_VERSIONS)
         _instance("", "stems", self.stems, dict)
         if not self.stems:
             raise PlanError("stems", self.stems, "at least one stem", problem="is empty")
@@ -638,9 +667,10 @@ class MixPlan:
         """
         _mapping("the plan", d)
         version = d.get("version", PLAN_VERSION)
-        if version != PLAN_VERSION or isinstance(version, bool):
-            raise PlanError("version", version, f"{PLAN_VERSION} (this workbench reads plans of version "
-                            f"{PLAN_VERSION})", "Write the plan again with this workbench's `workbench mix`.")
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
+            raise PlanError("version", version, f"one of {', '.join(map(str, READABLE_VERSIONS))} (this workbench "
+                            f"reads plans of these versions)", "Write the plan again with this workbench's "
+                            "`workbench mix`.")
         _mapping("stems", d.get("stems"))
         stems = {}
         for name, s in d["stems"].items():
@@ -659,11 +689,16 @@ class MixPlan:
         master = dict(d["master"])
         glue = master.get("glue")
         master["glue"] = None if glue is None else _make(Compressor, glue, "master.glue")
+        meq = master.get("eq", [])
+        if not isinstance(meq, list):
+            raise PlanError("master.eq", meq, "a list of EQ bands ([] for none)", problem=f"is {_show(meq)}")
+        master["eq"] = [_make(EQBand, b, f"master.eq[{i}]") for i, b in enumerate(meq)]
         grid = d.get("grid")
         parts = {"stems": stems, "reverb": _make(ReverbBus, d.get("reverb"), "reverb"),
                  "master": _make(MasterPlan, master, "master"),
                  "grid": None if grid is None else _make(TempoGrid, grid, "grid")}
-        return cls(**_known(cls, {**d, **parts}, ""))
+        # An older plan is read as this version: its new fields take their neutral defaults.
+        return cls(**_known(cls, {**d, **parts, "version": PLAN_VERSION}, ""))
 
     @classmethod
     def from_json(cls, source: str | os.PathLike) -> "MixPlan":
@@ -718,6 +753,14 @@ class MixPlan:
         rows.append(("Reverb", f"room {r.room_size:.2f}, pre-delay {r.predelay_ms:g} ms, "
                      f"{r.highpass_hz:g}–{r.lowpass_hz:g} Hz", r.reason))
         m = self.master
+        if m.target:
+            rows.append(("Master", "mixed toward a target", m.target))
+        for b in m.eq:
+            rows.append(("Master", describe_eq(b), b.reason))
+        if m.width != 1.0 or m.mono_below_hz > 0:
+            what = ", ".join(([f"width {m.width:g}"] if m.width != 1.0 else [])
+                             + ([f"mono below {m.mono_below_hz:g} Hz"] if m.mono_below_hz > 0 else []))
+            rows.append(("Master", what, m.width_reason))
         if m.glue is not None:
             rows.append(("Master", f"glue {m.glue.ratio:.1f}:1 at {m.glue.threshold_db:.1f} dB", m.glue.reason))
         rows.append(("Master", f"{m.target_lufs:g} LUFS, ceiling {m.ceiling_dbtp:g} dBTP", m.reason))

@@ -45,7 +45,8 @@ PLAN_MAX_FRAMES = 2048
 
 
 def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None, *,
-             model: BalanceModel | None = None) -> MixPlan:
+             model: BalanceModel | None = None, target=None, match=None, target_label: str = "the reference",
+             style=None, mix=None) -> MixPlan:
     """Decide the whole mix.
 
     Parameters
@@ -58,6 +59,15 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None, *
         Loudness target, ceiling, output format... (defaults when omitted).
     model : BalanceModel, optional
         The balance model (default: the shipped one, fitted on authored mixes).
+    target : ReferenceMeasurement, optional
+        Mix toward it (:func:`workbench.mixing.reference_match.match_reference`), by ``match``
+        (:class:`~workbench.mixing.reference_match.MatchAmounts`); reasons name it ``target_label``.
+    style : Style, optional
+        A style (:mod:`workbench.mixing.style`): its role offsets, pan/width/space tendencies, and its
+        target descriptors as the target when ``target`` is not given.
+    mix : ReferenceMeasurement, optional
+        The rules' plan (with the style) rendered and measured (:func:`workbench.pipeline.measure_plan_mix`),
+        for the moves toward the target; without it the mix is estimated from the analysis.
 
     Returns
     -------
@@ -75,7 +85,19 @@ def plan_mix(session, analysis: Analysis, settings: MixSettings | None = None, *
     # process busy: a 16-stem re-plan took 1.6–1.8 s CPU with the default BLAS
     # threads and 0.12–0.17 s with one.
     with blas_single_thread():
-        return _plan_mix(session, analysis, settings, model)
+        plan = _plan_mix(session, analysis, settings, model)
+    # Toward a style and/or a reference: moves on top of the rules' mix, each with its reason.
+    if style is not None:
+        from .style import apply_style
+
+        plan = apply_style(plan, style)
+        if target is None and style.target is not None:
+            target, target_label = style.target, f"the style '{style.name}'"
+    if target is not None:
+        from .reference_match import match_reference
+
+        plan = match_reference(plan, analysis, target, match, label=target_label, mix=mix)
+    return plan
 
 
 def _plan_mix(session, analysis: Analysis, settings: MixSettings | None, model: BalanceModel | None) -> MixPlan:

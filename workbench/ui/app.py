@@ -29,6 +29,7 @@ from .downloads import Downloads
 from .files import UploadLimits, WorkFolder
 from .mix import ABPlayers, MixPanel
 from .model import WorkbenchModel
+from .reference import ReferencePanel
 from .stems import FindingsPanel, StemTable
 from .style import esc, style_html
 from .views import DecisionTable, MaskingView, SpectrogramView
@@ -98,6 +99,7 @@ class Workbench:
         self.masking = MaskingView()
         self.spectrograms = SpectrogramView()
         self.downloads = Downloads(links, self.work)
+        self.reference = ReferencePanel(self.work)            # reference upload, style, amounts
 
         head = W.HTML(style_html() + "<h2>Mixing Workbench</h2><div class='wb-sub'>Check your stems, say what "
                       "each one is and how important it is, listen to the automatic mix and every decision "
@@ -127,7 +129,7 @@ class Workbench:
 
         self.widget = W.VBox([head, *source_row, self.findings.widget,
                               *section("1 · Stems", self.stems.widget),
-                              *section("2 · Mix and listen", self.mix.widget, self.ab.widget),
+                              *section("2 · Mix and listen", self.reference.widget, self.mix.widget, self.ab.widget),
                               *section("3 · Download", self.downloads.widget),
                               *section("4 · Look closer", self.look)])
         self.widget.add_class("wb-app")
@@ -137,6 +139,8 @@ class Workbench:
         self.stems.on_change(self._on_stem_change)
         self.mix.on_generate(self._on_generate)
         self.mix.on_render(self._on_render)
+        self.model.toward = self.reference.plan_kwargs
+        self.reference.on_change(lambda: self._choice_changed("the reference or style changed"))
         if self.uploads:
             self.upload.observe(self._on_upload, names="value")
             self.sample.on_click(lambda _b: self._on_sample())

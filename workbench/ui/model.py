@@ -74,6 +74,8 @@ class WorkbenchModel:
         #: Processed stems of earlier previews: regenerating after a change
         #: re-processes only the stems whose chain changed.
         self.stem_cache = StemCache()
+        #: Extra planner arguments (reference target, amounts, style): set by the ReferencePanel.
+        self.toward: Callable[[], dict] = dict
         self._clear_outputs()
 
     def _clear_outputs(self) -> None:
@@ -242,7 +244,7 @@ class WorkbenchModel:
         version = self.version
         session, analysis = prepare(session, cache_dir=self.work.cache, progress=(
             (lambda stage, f: progress("Analysing the stems", f)) if progress else None))
-        plan = plan_mix(session, analysis, self.settings)
+        plan = plan_mix(session, analysis, self.settings, **self.toward())
         section = choose_section(analysis, self.settings.preview_seconds, plan.sample_rate)
         self.analysis, self.plan, self.plan_session, self.section = analysis, plan, session, section
         self.plan_version = version

@@ -11,7 +11,7 @@ is the same as in series and does not depend on the number of workers.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ from .. import dsp
 from ..plan import MixPlan, ReverbBus, StemPlan
 from .cache import StemCache
 from .chain import Plugins, StemChain
-from .master import glue_stage
+from .master import glue_stage, tone_stage
 from .result import Progress
 
 #: Stems are always read in blocks of this size and re-cut to ``block_frames``.
@@ -252,8 +252,9 @@ class _BusStage:
     """Step 3: reverb return → glue → bus file and meter, for one block (in block order)."""
 
     def __init__(self, bus_file: sf.SoundFile, *, sr: int, reverb: ReverbReturn | None, glue: Plugins | None,
-                 taps: StemSink | None) -> None:
+                 taps: StemSink | None, tone: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.bus_file, self.reverb, self.glue, self.taps = bus_file, reverb, glue, taps
+        self.tone = tone                      # the master EQ and width of reference mode
         self.meter = ebu.R128State(2, sr, ebu.MeasurementMode.MODE_I)
         self.peak = 0.0
 
@@ -270,6 +271,8 @@ class _BusStage:
         bus = mix.astype(np.float32)
         if self.glue is not None:
             bus = self.glue.process(bus)
+        if self.tone is not None:
+            bus = self.tone(bus)
         self.bus_file.write(bus.T)
         if first < n:                         # measure the section only, not the pre-roll
             part = np.ascontiguousarray(bus[:, first:].T)
@@ -319,7 +322,7 @@ def mix_to_bus(plan: MixPlan, stems: Sequence[Matched], bus_path: Path, *, sr: i
         try:
             with sf.SoundFile(str(bus_path), "w", sr, 2, "FLOAT", format="WAV") as bus_file:
                 bus_stage = _BusStage(bus_file, sr=sr, reverb=reverb, glue=glue_stage(plan.master, sr, bypass),
-                                      taps=taps)
+                                      taps=taps, tone=tone_stage(plan.master, sr, bypass))
                 sum_stage = _SumStage(sizes=stems_stage.sizes, offsets=stems_stage.offsets, preroll=preroll,
                                       reverb=reverb is not None, taps=taps)
                 done = 0

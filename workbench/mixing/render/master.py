@@ -40,6 +40,7 @@ from ...errors import WorkbenchError
 from ...stages import pipelined
 from .. import dsp
 from ..plan import MasterPlan, MixPlan
+from ..reference_match import master_tone
 from .chain import Plugins, compressor_plugins
 from .result import Progress, RenderResult
 
@@ -109,6 +110,16 @@ def glue_stage(master: MasterPlan, sample_rate: int, bypass: frozenset[str] = fr
     if "master" in bypass or glue is None or not glue.active:
         return None
     return Plugins(compressor_plugins(glue), sample_rate)
+
+
+def tone_stage(master: MasterPlan, sample_rate: int,
+               bypass: frozenset[str] = frozenset()) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The master's EQ → width → mono-low-end stage after the glue (reference mode), or ``None``.
+
+    Built by :func:`workbench.mixing.reference_match.master_tone`; ``None`` when the plan asks
+    for none of these moves or the master is bypassed.
+    """
+    return None if "master" in bypass else master_tone(master, sample_rate)
 
 
 def limiter_stage(sample_rate: int, gain_db: float, ceiling_db: float, *,
@@ -348,7 +359,7 @@ def loudness_loss(bus_lufs: float, master: MasterPass) -> float:
 def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_path: str | os.PathLike, *,
                  master_gain_db: float | None = None, limiter_ceiling_db: float | None = None,
                  bit_depth: int | None = None, block_frames: int = MASTER_BLOCK_FRAMES) -> RenderResult:
-    """Sum processed stems and put the sum through the plan's master: glue → gain → limiter → dither.
+    """Sum processed stems and put the sum through the plan's master: glue → EQ/width → gain → limiter → dither.
 
     With the processed stems of a render and that render's ``master_gain_db`` and
     ``limiter_ceiling_db``, this reproduces the render's mix within the 24-bit
@@ -377,6 +388,7 @@ def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_pat
     paths = [Path(p) for p in stem_files]
     frames = max((sf.info(str(p)).frames for p in paths), default=0)
     glue = glue_stage(plan.master, sr)
+    tone = tone_stage(plan.master, sr)
     out = Path(out_path)
     with atomic_path(out, inputs=tuple(paths)) as tmp_out:
         fd, bus_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".bus.wav", dir=out.parent)
@@ -390,7 +402,8 @@ def master_stems(plan: MixPlan, stem_files: Iterable[str | os.PathLike], out_pat
                     for b in blocks:                    # plan order, as the mix stage sums
                         mix += b                        # a mono (1, n) block goes to both sides
                     bus = mix.astype(np.float32)
-                    bus_file.write((glue.process(bus) if glue is not None else bus).T)
+                    bus = glue.process(bus) if glue is not None else bus
+                    bus_file.write((tone(bus) if tone is not None else bus).T)
             result = master_pass(bus_path, tmp_out, sr=sr, preroll=0, frames=frames, gain_db=master_gain_db,
                                   ceiling_db=limiter_ceiling_db, bits=bits, dither=plan.master.dither,
                                   progress=None)
