@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the processed stems (after chain, gain and pan) and the reverb return")
     m.add_argument("--stems-bit-depth", type=int, default=24, choices=(16, 24, 32),
                    help="bit depth of the processed stems (32 = float; default 24)")
+    m.add_argument("--versions", metavar="LIST",
+                   help="also write versions through the same master: all, or some of vocal-up, vocal-down, "
+                        "instrumental, a-cappella, tv, stems (comma-separated) into OUT/versions/")
+    m.add_argument("--vocal-step", type=float, default=1.0, metavar="DB",
+                   help="lead vocal step of vocal-up / vocal-down (dB, default 1)")
     m.add_argument("--bpm", type=float, metavar="BPM",
                    help="the song's tempo for the projects' bar grid (default: measured from the mix)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -127,7 +132,8 @@ def cmd_mix(args) -> int:
     try:
         result = mix_session(args.folder, args.out, settings=settings, importance=importance, category=category,
                              plan=args.plan, preview=args.preview, project=args.project, stems=args.stems,
-                             progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth, role=role)
+                             progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth, role=role,
+                             versions=args.versions, vocal_step_db=args.vocal_step)
     finally:
         if bar:
             bar.close()

@@ -11,7 +11,7 @@ import dataclasses
 import math
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,7 +98,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                 category: Mapping[str, str] | None = None, plan: MixPlan | str | os.PathLike | None = None,
                 preview: bool = False, project: str | None = None, stems: bool = False, cache_dir=None,
                 progress: Progress | None = None, bpm: float | None = None,
-                stems_bit_depth: int = 24, role: Mapping[str, str] | None = None) -> MixResult:
+                stems_bit_depth: int = 24, role: Mapping[str, str] | None = None,
+                versions: str | Iterable[str] | None = None, vocal_step_db: float = 1.0) -> MixResult:
     """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
 
     Parameters
@@ -128,6 +129,12 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         (:mod:`workbench.tempo`) when a project is exported.
     stems_bit_depth : {16, 24, 32}
         Sample format of the processed stems (default 24).
+    versions : str or iterable of str, optional
+        Also write these versions (``"all"`` or names from :data:`workbench.versions.VERSIONS`) into
+        ``out_dir/versions/<name>.wav``, through the main mix's master decisions; ``stems`` writes the
+        processed stems as ``stems=True`` does. Ignored for a preview.
+    vocal_step_db : float
+        The lead vocal's step of ``vocal-up`` / ``vocal-down`` (dB, default 1).
 
     Notes
     -----
@@ -137,6 +144,12 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     ``bpm`` is given, the tempo grid (``grid``).
     """
     settings = settings or MixSettings()
+    from .versions import check_vocal_step, parse_versions
+
+    wanted = () if preview else parse_versions(versions)
+    vocal_step_db = check_vocal_step(vocal_step_db)
+    stems = stems or "stems" in wanted
+    mix_versions = tuple(v for v in wanted if v != "stems")
     if project not in (None, "dawproject", "all", "als"):
         raise WorkbenchError("bad_argument", f"Unknown project format {project!r}.",
                              "Use dawproject, als or all.")
@@ -167,7 +180,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     with staged(out, inputs=inputs) as stage:
         # A project of the whole song carries the rendered reverb return: render the
         # processed stems (into a scratch folder of the stage unless the user asked for them).
-        scratch = stage.path / ".scratch-stems" if project and not preview and not stems else None
+        scratch = (stage.path / ".scratch-stems" if (project or mix_versions) and not preview and not stems
+                   else None)
         result = render_plan(the_plan, session, stage.path / audio_name, section=section,
                              stems_dir=stage.path / "stems" if stems else scratch,
                              stems_bit_depth=stems_bit_depth, progress=progress)
@@ -189,6 +203,9 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                          and any(s.reverb_send_db is not None and not s.mute for s in the_plan.stems.values())
                          else None)
         outputs: dict[str, Path] = {"stems": stage.path / "stems"} if stems else {}
+        if mix_versions:
+            outputs.update(_write_versions(the_plan, session, result, stage.path / "versions", mix_versions,
+                                           vocal_step_db, progress))
         if project:
             outputs.update(export_projects(the_plan, session, stage.path, project, reverb_return=reverb_return))
         if scratch is not None:
@@ -279,6 +296,20 @@ def check_render(result: "RenderResult", plan: MixPlan, frames: int) -> None:
             "ceiling_exceeded", f"The mix peaks at {result.true_peak_dbtp:.2f} dBTP, above the plan's "
             f"{ceiling:g} dBTP ceiling.",
             "Lower the stems' gains or the loudness target in the plan and render again.")
+
+
+def _write_versions(plan: MixPlan, session: Session, result: "RenderResult", folder: Path,
+                    names: tuple[str, ...], vocal_step_db: float, progress: Progress | None) -> dict[str, Path]:
+    """The versions from the render's processed stems (:mod:`workbench.versions`); ``{"version <name>": path}``."""
+    from .versions import split_parts, write_versions
+
+    if progress:
+        progress("versions", 0.0)
+    parts = split_parts(plan, session, result.stem_files)
+    written = write_versions(plan, parts, folder, names, vocal_step_db=vocal_step_db)
+    if progress:
+        progress("versions", 1.0)
+    return {f"version {k}": p for k, p in written.items()}
 
 
 def _stems_folder(source) -> Path | None:
