@@ -112,3 +112,13 @@ def test_parse_versions():
     assert parse_versions("tv, instrumental") == ("instrumental", "tv")
     with pytest.raises(ParameterError, match="karaoke"):
         parse_versions("karaoke")
+
+
+def test_report_has_a_release_check_row_set_per_file(versions_mix):
+    out, result = versions_mix
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Release check" in report
+    assert "lead vocal = Lead Vocal; backing vocals = Backing Vocals" in report
+    for label in ["mix.wav"] + [f"versions/{n}.wav" for n in MIX_VERSIONS]:
+        assert f"| {label} | True peak |" in report
+    assert [c.label for c in result.release] == ["mix.wav"] + [f"versions/{n}.wav" for n in MIX_VERSIONS]

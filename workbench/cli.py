@@ -153,6 +153,12 @@ def cmd_mix(args) -> int:
                                                     " (unsure: check it, or set it with --bpm)"))
     for fmt, path in result.outputs.items():
         print(f"  {fmt + ':':<11} {path}")
+    if result.release:
+        from .release_check import summary_lines
+
+        print("  release check (details in the report):")
+        for line in summary_lines(result.release):
+            print(f"    {line}")
     for name, sp in result.plan.stems.items():
         if sp.role == "foreground" and result.session.stem(name).importance_source != "user":
             print(f"  suggested lead: {name} — importance {sp.importance_reason}")

@@ -44,6 +44,7 @@ class MixResult:
     report_path: Path
     preview: PreviewSection | None = None
     outputs: dict[str, Path] = field(default_factory=dict)
+    release: tuple = ()
 
 
 def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str] | None = None,
@@ -203,19 +204,23 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                          and any(s.reverb_send_db is not None and not s.mute for s in the_plan.stems.values())
                          else None)
         outputs: dict[str, Path] = {"stems": stage.path / "stems"} if stems else {}
+        version_notes: list[str] = []
         if mix_versions:
-            outputs.update(_write_versions(the_plan, session, result, stage.path / "versions", mix_versions,
-                                           vocal_step_db, progress))
+            written, version_notes = _write_versions(the_plan, session, result, stage.path / "versions",
+                                                     mix_versions, vocal_step_db, progress)
+            outputs.update(written)
         if project:
             outputs.update(export_projects(the_plan, session, stage.path, project, reverb_return=reverb_return))
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         the_plan.to_json(stage.path / "plan.json")
-        (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
+        release = (_release_checks(the_plan, result.path, outputs, stage.path) if section is None else ())
+        (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section)
+                                              + _release_section(release, version_notes), encoding="utf-8")
     result = replace(result, path=stage.final(result.path),
                      stem_files=tuple(stage.final(p) for p in result.stem_files) if stems else ())
     return MixResult(session, analysis, the_plan, result, result.path, out / "plan.json", out / "report.md",
-                     section, {k: stage.final(p) for k, p in outputs.items()})
+                     section, {k: stage.final(p) for k, p in outputs.items()}, release)
 
 
 #: How far above the plan's ceiling a measured true peak may be (dB): the two
@@ -299,9 +304,11 @@ def check_render(result: "RenderResult", plan: MixPlan, frames: int) -> None:
 
 
 def _write_versions(plan: MixPlan, session: Session, result: "RenderResult", folder: Path,
-                    names: tuple[str, ...], vocal_step_db: float, progress: Progress | None) -> dict[str, Path]:
-    """The versions from the render's processed stems (:mod:`workbench.versions`); ``{"version <name>": path}``."""
-    from .versions import split_parts, write_versions
+                    names: tuple[str, ...], vocal_step_db: float,
+                    progress: Progress | None) -> tuple[dict[str, Path], list[str]]:
+    """The versions from the render's processed stems (:mod:`workbench.versions`): ``{"version <name>": path}``
+    and the report's notes on them."""
+    from .versions import split_parts, version_notes, write_versions
 
     if progress:
         progress("versions", 0.0)
@@ -309,7 +316,33 @@ def _write_versions(plan: MixPlan, session: Session, result: "RenderResult", fol
     written = write_versions(plan, parts, folder, names, vocal_step_db=vocal_step_db)
     if progress:
         progress("versions", 1.0)
-    return {f"version {k}": p for k, p in written.items()}
+    notes = version_notes(parts, names) + [f"Versions: vocal-up / vocal-down move the lead vocal (and its reverb) "
+                                           f"by ±{vocal_step_db:g} dB; every version uses the mix's master gain "
+                                           "and limiter ceiling."]
+    return {f"version {k}": p for k, p in written.items()}, notes
+
+
+def _release_checks(plan: MixPlan, mix_path: Path, outputs: Mapping[str, Path], stage: Path) -> tuple:
+    """The release check of the mix and of every delivered version / delivery file (:mod:`workbench.release_check`)."""
+    from .release_check import ReleaseTarget, check_file
+
+    m = plan.master
+    checks = [check_file(mix_path, ReleaseTarget("streaming", m.target_lufs, ceiling_dbtp=m.ceiling_dbtp))]
+    for key, path in outputs.items():
+        if key.startswith("version "):
+            checks.append(check_file(path, ReleaseTarget(key, None, ceiling_dbtp=m.ceiling_dbtp),
+                                     label=str(Path(path).relative_to(stage))))
+    return tuple(checks)
+
+
+def _release_section(checks: tuple, notes: Iterable[str] = ()) -> str:
+    from .release_check import markdown_table
+
+    if not checks:
+        return ""
+    return "\n".join(["## Release check", ""] + [f"- {n}" for n in notes] + [
+        "", "Every delivered file; thresholds and their sources in `workbench/release_check.py`.", ""]
+        + markdown_table(checks) + [""])
 
 
 def _stems_folder(source) -> Path | None:
