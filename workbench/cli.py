@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
                         "instrumental, a-cappella, tv, stems (comma-separated) into OUT/versions/")
     m.add_argument("--vocal-step", type=float, default=1.0, metavar="DB",
                    help="lead vocal step of vocal-up / vocal-down (dB, default 1)")
+    m.add_argument("--deliver", metavar="LIST",
+                   help="also write deliveries into OUT/delivery/: all, or some of streaming, broadcast "
+                        "(EBU R 128: -23 LUFS, -1 dBTP), dynamic (at most ~3 dB of limiting)")
+    m.add_argument("--format", dest="output_format", choices=("wav16", "wav24", "flac", "mp3"),
+                   help="format of the deliveries (default: WAV at the mix's bit depth)")
     m.add_argument("--bpm", type=float, metavar="BPM",
                    help="the song's tempo for the projects' bar grid (default: measured from the mix)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -133,7 +138,8 @@ def cmd_mix(args) -> int:
         result = mix_session(args.folder, args.out, settings=settings, importance=importance, category=category,
                              plan=args.plan, preview=args.preview, project=args.project, stems=args.stems,
                              progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth, role=role,
-                             versions=args.versions, vocal_step_db=args.vocal_step)
+                             versions=args.versions, vocal_step_db=args.vocal_step, deliver=args.deliver,
+                             output_format=args.output_format)
     finally:
         if bar:
             bar.close()

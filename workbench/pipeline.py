@@ -100,7 +100,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                 preview: bool = False, project: str | None = None, stems: bool = False, cache_dir=None,
                 progress: Progress | None = None, bpm: float | None = None,
                 stems_bit_depth: int = 24, role: Mapping[str, str] | None = None,
-                versions: str | Iterable[str] | None = None, vocal_step_db: float = 1.0) -> MixResult:
+                versions: str | Iterable[str] | None = None, vocal_step_db: float = 1.0,
+                deliver: str | Iterable[str] | None = None, output_format: str | None = None) -> MixResult:
     """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
 
     Parameters
@@ -136,6 +137,11 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         processed stems as ``stems=True`` does. Ignored for a preview.
     vocal_step_db : float
         The lead vocal's step of ``vocal-up`` / ``vocal-down`` (dB, default 1).
+    deliver : str or iterable of str, optional
+        Also write deliveries (``"all"`` or names from :data:`workbench.delivery.DELIVERIES`: streaming,
+        broadcast — EBU R 128, dynamic — at most ~3 dB of limiting) into ``out_dir/delivery/<name>.<ext>``.
+    output_format : {"wav16", "wav24", "flac", "mp3"}, optional
+        Format of the deliveries; default the mix's bit depth as WAV.
 
     Notes
     -----
@@ -151,6 +157,10 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     vocal_step_db = check_vocal_step(vocal_step_db)
     stems = stems or "stems" in wanted
     mix_versions = tuple(v for v in wanted if v != "stems")
+    from .delivery import check_format, parse_deliveries
+
+    deliveries = () if preview else parse_deliveries(deliver)
+    fmt = check_format(output_format or f"wav{settings.bit_depth}")
     if project not in (None, "dawproject", "all", "als"):
         raise WorkbenchError("bad_argument", f"Unknown project format {project!r}.",
                              "Use dawproject, als or all.")
@@ -181,8 +191,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     with staged(out, inputs=inputs) as stage:
         # A project of the whole song carries the rendered reverb return: render the
         # processed stems (into a scratch folder of the stage unless the user asked for them).
-        scratch = (stage.path / ".scratch-stems" if (project or mix_versions) and not preview and not stems
-                   else None)
+        extras = project or mix_versions or deliveries
+        scratch = stage.path / ".scratch-stems" if extras and not preview and not stems else None
         result = render_plan(the_plan, session, stage.path / audio_name, section=section,
                              stems_dir=stage.path / "stems" if stems else scratch,
                              stems_bit_depth=stems_bit_depth, progress=progress)
@@ -209,12 +219,20 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
             written, version_notes = _write_versions(the_plan, session, result, stage.path / "versions",
                                                      mix_versions, vocal_step_db, progress)
             outputs.update(written)
+        delivered: list = []
+        if deliveries:
+            from .delivery import bus_from_stems, write_deliveries
+
+            delivered = write_deliveries(the_plan, bus_from_stems(result.stem_files), result.integrated_lufs,
+                                         stage.path / "delivery", deliveries, fmt=fmt)
+            outputs.update({f"delivery {d.name}": d.path for d in delivered})
+            version_notes += [f"Delivery {d.name} ({d.path.name}): {d.note}" for d in delivered]
         if project:
             outputs.update(export_projects(the_plan, session, stage.path, project, reverb_return=reverb_return))
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         the_plan.to_json(stage.path / "plan.json")
-        release = (_release_checks(the_plan, result.path, outputs, stage.path) if section is None else ())
+        release = (_release_checks(the_plan, result.path, outputs, stage.path, delivered) if section is None else ())
         (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section)
                                               + _release_section(release, version_notes), encoding="utf-8")
     result = replace(result, path=stage.final(result.path),
@@ -322,7 +340,8 @@ def _write_versions(plan: MixPlan, session: Session, result: "RenderResult", fol
     return {f"version {k}": p for k, p in written.items()}, notes
 
 
-def _release_checks(plan: MixPlan, mix_path: Path, outputs: Mapping[str, Path], stage: Path) -> tuple:
+def _release_checks(plan: MixPlan, mix_path: Path, outputs: Mapping[str, Path], stage: Path,
+                    delivered: Iterable = ()) -> tuple:
     """The release check of the mix and of every delivered version / delivery file (:mod:`workbench.release_check`)."""
     from .release_check import ReleaseTarget, check_file
 
@@ -332,6 +351,8 @@ def _release_checks(plan: MixPlan, mix_path: Path, outputs: Mapping[str, Path], 
         if key.startswith("version "):
             checks.append(check_file(path, ReleaseTarget(key, None, ceiling_dbtp=m.ceiling_dbtp),
                                      label=str(Path(path).relative_to(stage))))
+    for d in delivered:
+        checks.append(check_file(d.path, d.target, label=str(d.path.relative_to(stage))))
     return tuple(checks)
 
 

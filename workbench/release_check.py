@@ -100,6 +100,8 @@ class ReleaseTarget:
     target_lufs: float | None
     tolerance_lu: float = STREAMING_TOLERANCE_LU
     ceiling_dbtp: float = -1.0
+    #: Said in the loudness row when ``target_lufs`` is None.
+    no_target_reason: str = "No target of its own: it shares the main mix's master gain (not re-normalised)."
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,7 @@ def check_release(audio: np.ndarray, sample_rate: int, target: ReleaseTarget, *,
                              f"{off:+.1f} LU from the {target.target_lufs:g} LUFS target "
                              f"({'within' if ok else 'outside'} {src})."))
     else:
-        rows.append(CheckRow("Integrated loudness", f"{lufs:.1f} LUFS", PASS,
-                             "No target of its own: it shares the main mix's master gain (not re-normalised)."))
+        rows.append(CheckRow("Integrated loudness", f"{lufs:.1f} LUFS", PASS, target.no_target_reason))
     rows.append(CheckRow("Loudness range", f"{lra:.1f} LU", PASS if lra >= MIN_LRA_LU else WARN,
                          f"EBU Tech 3342 LRA; below {MIN_LRA_LU:g} LU reads as heavily levelled (our engineering "
                          "choice)." if lra < MIN_LRA_LU else
