@@ -234,7 +234,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         the_plan.to_json(stage.path / "plan.json")
         release = (_release_checks(the_plan, result.path, outputs, stage.path, delivered) if section is None else ())
         (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section)
-                                              + _release_section(release, version_notes), encoding="utf-8")
+                                              + _release_section(release, version_notes)
+                                              + _platform_section(result, section), encoding="utf-8")
     result = replace(result, path=stage.final(result.path),
                      stem_files=tuple(stage.final(p) for p in result.stem_files) if stems else ())
     return MixResult(session, analysis, the_plan, result, result.path, out / "plan.json", out / "report.md",
@@ -354,6 +355,13 @@ def _release_checks(plan: MixPlan, mix_path: Path, outputs: Mapping[str, Path], 
     for d in delivered:
         checks.append(check_file(d.path, d.target, label=str(d.path.relative_to(stage))))
     return tuple(checks)
+
+
+def _platform_section(result: "RenderResult", section: PreviewSection | None) -> str:
+    """What each platform's loudness normalisation does to the mix (:mod:`workbench.platforms`), for a full render."""
+    from .platforms import markdown_lines
+
+    return "" if section is not None else "\n".join(markdown_lines(result.integrated_lufs, result.true_peak_dbtp))
 
 
 def _release_section(checks: tuple, notes: Iterable[str] = ()) -> str:
