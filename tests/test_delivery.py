@@ -103,3 +103,24 @@ def test_bad_delivery_and_format_are_refused():
         parse_deliveries("radio")
     with pytest.raises(ParameterError, match="ogg"):
         mix_session(SAMPLE_STEMS, "/tmp/never", deliver="broadcast", output_format="ogg")
+
+
+def test_cli_versions_and_deliveries(tmp_path, capsys):
+    from workbench.cli import main
+
+    out = tmp_path / "o"
+    assert main(["mix", str(SAMPLE_STEMS), "-o", str(out), "--versions", "instrumental,tv", "--vocal-step", "2",
+                 "--deliver", "broadcast", "--format", "wav24", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "release check" in printed and "delivery/broadcast.wav:" in printed
+    assert sorted(p.name for p in (out / "versions").iterdir()) == ["instrumental.wav", "tv.wav"]
+    assert sf.info(str(out / "delivery" / "broadcast.wav")).subtype == "PCM_24"
+    assert not (out / "stems").exists()
+
+
+def test_cli_bad_version_is_a_clear_error(tmp_path, capsys):
+    from workbench.cli import main
+
+    assert main(["mix", str(SAMPLE_STEMS), "-o", str(tmp_path / "o"), "--versions", "karaoke", "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert "karaoke" in err and "Traceback" not in err
