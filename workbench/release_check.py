@@ -39,8 +39,7 @@ STREAMING_TOLERANCE_LU = 1.0
 BROADCAST_TOLERANCE_LU = 1.0
 #: The meters' rounding when comparing a true peak with its ceiling (as the pipeline's check).
 TRUE_PEAK_TOLERANCE_DB = 0.1
-#: Loudness range below this reads as heavily levelled (LU): our engineering choice, at the
-#: low end of the LRA of commercial pop masters measured in EBU Tech 3343's examples.
+#: Loudness range below this reads as heavily levelled (LU): our engineering choice.
 MIN_LRA_LU = 3.0
 #: PLR (true peak − integrated loudness) below this reads as over-limited (dB): our engineering
 #: choice (a −14 LUFS master with a −1 dBTP peak has PLR 13 dB; 8 dB means heavy limiting).
@@ -233,7 +232,7 @@ def check_release(audio: np.ndarray, sample_rate: int, target: ReleaseTarget, *,
     tp_ok = tp <= target.ceiling_dbtp + TRUE_PEAK_TOLERANCE_DB
     rows.append(CheckRow("True peak", f"{tp:.1f} dBTP", PASS if tp_ok else WARN,
                          f"{'At or below' if tp_ok else 'Above'} the {target.ceiling_dbtp:g} dBTP ceiling "
-                         "(ITU-R BS.1770-4 true peak; EBU R 128 and AES TD1004 ask for ≤ −1 dBTP)."))
+                         "(ITU-R BS.1770-4 true peak; EBU R 128's maximum true peak is −1 dBTP)."))
     plr = tp - lufs if math.isfinite(lufs) else math.nan
     rows.append(CheckRow("PLR", f"{plr:.1f} dB", PASS if plr >= MIN_PLR_DB else WARN,
                          f"True peak minus integrated loudness; {'below' if plr < MIN_PLR_DB else 'at least'} "
