@@ -231,6 +231,10 @@ def test_reference_mode_moves_the_mix_toward_the_reference(brighter_wider_refere
         assert b.reason in report.replace("\\|", "|")
     plan = json.loads(res.plan_path.read_text(encoding="utf-8"))
     assert plan["version"] == 2 and plan["master"]["eq"] and plan["master"]["width"] == m.width
+    # the release check measures the mix's tonal distance to the reference, as the benchmark does
+    rows = [r for c in res.release for r in c.rows if r.name == "Tonal distance to reference"]
+    assert len(rows) == 1 and rows[0].value == f"{after:.1f} dB"
+    assert "Tonal distance to reference" in report
 
 
 def test_reference_plan_rerenders_identically_and_hand_edits_count(reference_mix, tmp_path):

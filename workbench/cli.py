@@ -62,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the processed stems (after chain, gain and pan) and the reverb return")
     m.add_argument("--stems-bit-depth", type=int, default=24, choices=(16, 24, 32),
                    help="bit depth of the processed stems (32 = float; default 24)")
+    m.add_argument("--versions", metavar="LIST",
+                   help="also write versions through the same master: all, or some of vocal-up, vocal-down, "
+                        "instrumental, a-cappella, tv, stems (comma-separated) into OUT/versions/")
+    m.add_argument("--vocal-step", type=float, default=1.0, metavar="DB",
+                   help="lead vocal step of vocal-up / vocal-down (dB, default 1)")
+    m.add_argument("--deliver", metavar="LIST",
+                   help="also write deliveries into OUT/delivery/: all, or some of streaming, broadcast "
+                        "(EBU R 128: -23 LUFS, -1 dBTP), dynamic (at most ~3 dB of limiting)")
+    m.add_argument("--format", dest="output_format", choices=("wav16", "wav24", "flac", "mp3"),
+                   help="format of the deliveries (default: WAV at the mix's bit depth)")
     m.add_argument("--bpm", type=float, metavar="BPM",
                    help="the song's tempo for the projects' bar grid (default: measured from the mix)")
     m.add_argument("--reference", action="append", metavar="SONG[:WEIGHT]",
@@ -160,7 +170,9 @@ def cmd_mix(args) -> int:
         result = mix_session(args.folder, args.out, settings=settings, importance=importance, category=category,
                              plan=args.plan, preview=args.preview, project=args.project, stems=args.stems,
                              progress=bar, bpm=args.bpm, stems_bit_depth=args.stems_bit_depth, role=role,
-                             reference=args.reference, match=args.match, style=args.style)
+                             reference=args.reference, match=args.match, style=args.style,
+                             versions=args.versions, vocal_step_db=args.vocal_step, deliver=args.deliver,
+                             output_format=args.output_format)
     finally:
         if bar:
             bar.close()
@@ -180,6 +192,12 @@ def cmd_mix(args) -> int:
                                                     " (unsure: check it, or set it with --bpm)"))
     for fmt, path in result.outputs.items():
         print(f"  {fmt + ':':<11} {path}")
+    if result.release:
+        from .release_check import summary_lines
+
+        print("  release check (details in the report):")
+        for line in summary_lines(result.release):
+            print(f"    {line}")
     for name, sp in result.plan.stems.items():
         if sp.role == "foreground" and result.session.stem(name).importance_source != "user":
             print(f"  suggested lead: {name} — importance {sp.importance_reason}")

@@ -11,7 +11,7 @@ import dataclasses
 import math
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ class MixResult:
     report_path: Path
     preview: PreviewSection | None = None
     outputs: dict[str, Path] = field(default_factory=dict)
+    release: tuple = ()
 
 
 def prepare(source: str | os.PathLike | Session, *, importance: Mapping[str, str] | None = None,
@@ -99,7 +100,9 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                 preview: bool = False, project: str | None = None, stems: bool = False, cache_dir=None,
                 progress: Progress | None = None, bpm: float | None = None,
                 stems_bit_depth: int = 24, role: Mapping[str, str] | None = None,
-                reference=None, match=None, style=None) -> MixResult:
+                reference=None, match=None, style=None,
+                versions: str | Iterable[str] | None = None, vocal_step_db: float = 1.0,
+                deliver: str | Iterable[str] | None = None, output_format: str | None = None) -> MixResult:
     """Check, analyse, plan and render a session; write the audio, ``plan.json`` and ``report.md``.
 
     Parameters
@@ -136,6 +139,17 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
         How far toward the target per dimension (``"tone=70 dynamics=50 width=100 loudness=0"``).
     style : str, path or Style, optional
         A shipped style's name or a style file (:mod:`workbench.mixing.style`).
+    versions : str or iterable of str, optional
+        Also write these versions (``"all"`` or names from :data:`workbench.versions.VERSIONS`) into
+        ``out_dir/versions/<name>.wav``, through the main mix's master decisions; ``stems`` writes the
+        processed stems as ``stems=True`` does. Ignored for a preview.
+    vocal_step_db : float
+        The lead vocal's step of ``vocal-up`` / ``vocal-down`` (dB, default 1).
+    deliver : str or iterable of str, optional
+        Also write deliveries (``"all"`` or names from :data:`workbench.delivery.DELIVERIES`: streaming,
+        broadcast — EBU R 128, dynamic — at most ~3 dB of limiting) into ``out_dir/delivery/<name>.<ext>``.
+    output_format : {"wav16", "wav24", "flac", "mp3"}, optional
+        Format of the deliveries; default the mix's bit depth as WAV.
 
     Notes
     -----
@@ -145,6 +159,16 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     ``bpm`` is given, the tempo grid (``grid``).
     """
     settings = settings or MixSettings()
+    from .versions import check_vocal_step, parse_versions
+
+    wanted = () if preview else parse_versions(versions)
+    vocal_step_db = check_vocal_step(vocal_step_db)
+    stems = stems or "stems" in wanted
+    mix_versions = tuple(v for v in wanted if v != "stems")
+    from .delivery import check_format, parse_deliveries
+
+    deliveries = () if preview else parse_deliveries(deliver)
+    fmt = check_format(output_format or f"wav{settings.bit_depth}")
     if project not in (None, "dawproject", "all", "als"):
         raise WorkbenchError("bad_argument", f"Unknown project format {project!r}.",
                              "Use dawproject, als or all.")
@@ -184,7 +208,8 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
     with staged(out, inputs=inputs) as stage:
         # A project of the whole song carries the rendered reverb return: render the
         # processed stems (into a scratch folder of the stage unless the user asked for them).
-        scratch = stage.path / ".scratch-stems" if project and not preview and not stems else None
+        extras = project or mix_versions or deliveries
+        scratch = stage.path / ".scratch-stems" if extras and not preview and not stems else None
         result = render_plan(the_plan, session, stage.path / audio_name, section=section,
                              stems_dir=stage.path / "stems" if stems else scratch,
                              stems_bit_depth=stems_bit_depth, progress=progress)
@@ -206,16 +231,33 @@ def mix_session(source: str | os.PathLike | Session, out_dir: str | os.PathLike,
                          and any(s.reverb_send_db is not None and not s.mute for s in the_plan.stems.values())
                          else None)
         outputs: dict[str, Path] = {"stems": stage.path / "stems"} if stems else {}
+        version_notes: list[str] = []
+        if mix_versions:
+            written, version_notes = _write_versions(the_plan, session, result, stage.path / "versions",
+                                                     mix_versions, vocal_step_db, progress)
+            outputs.update(written)
+        delivered: list = []
+        if deliveries:
+            from .delivery import bus_from_stems, write_deliveries
+
+            delivered = write_deliveries(the_plan, bus_from_stems(result.stem_files), result.integrated_lufs,
+                                         stage.path / "delivery", deliveries, fmt=fmt)
+            outputs.update({f"delivery {d.name}": d.path for d in delivered})
+            version_notes += [f"Delivery {d.name} ({d.path.name}): {d.note}" for d in delivered]
         if project:
             outputs.update(export_projects(the_plan, session, stage.path, project, reverb_return=reverb_return))
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         the_plan.to_json(stage.path / "plan.json")
-        (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section), encoding="utf-8")
+        release = (_release_checks(the_plan, result.path, outputs, stage.path, delivered, reference=target)
+                   if section is None else ())
+        (stage.path / "report.md").write_text(mix_report(session, the_plan, result, section)
+                                              + _release_section(release, version_notes)
+                                              + _platform_section(result, section), encoding="utf-8")
     result = replace(result, path=stage.final(result.path),
                      stem_files=tuple(stage.final(p) for p in result.stem_files) if stems else ())
     return MixResult(session, analysis, the_plan, result, result.path, out / "plan.json", out / "report.md",
-                     section, {k: stage.final(p) for k, p in outputs.items()})
+                     section, {k: stage.final(p) for k, p in outputs.items()}, release)
 
 
 def measure_plan_mix(plan: MixPlan, session: Session):
@@ -399,6 +441,69 @@ def check_render(result: "RenderResult", plan: MixPlan, frames: int) -> None:
             "ceiling_exceeded", f"The mix peaks at {result.true_peak_dbtp:.2f} dBTP, above the plan's "
             f"{ceiling:g} dBTP ceiling.",
             "Lower the stems' gains or the loudness target in the plan and render again.")
+
+
+def _write_versions(plan: MixPlan, session: Session, result: "RenderResult", folder: Path,
+                    names: tuple[str, ...], vocal_step_db: float,
+                    progress: Progress | None) -> tuple[dict[str, Path], list[str]]:
+    """The versions from the render's processed stems (:mod:`workbench.versions`): ``{"version <name>": path}``
+    and the report's notes on them."""
+    from .versions import split_parts, version_notes, write_versions
+
+    if progress:
+        progress("versions", 0.0)
+    parts = split_parts(plan, session, result.stem_files)
+    written = write_versions(plan, parts, folder, names, vocal_step_db=vocal_step_db)
+    if progress:
+        progress("versions", 1.0)
+    notes = version_notes(parts, names) + [f"Versions: vocal-up / vocal-down move the lead vocal (and its reverb) "
+                                           f"by ±{vocal_step_db:g} dB; every version uses the mix's master gain "
+                                           "and limiter ceiling."]
+    return {f"version {k}": p for k, p in written.items()}, notes
+
+
+def _release_checks(plan: MixPlan, mix_path: Path, outputs: Mapping[str, Path], stage: Path,
+                    delivered: Iterable = (), reference=None) -> tuple:
+    """The release check of the mix and of every delivered version / delivery file (:mod:`workbench.release_check`).
+
+    With a reference measurement, the mix and the deliveries are also checked for their tonal
+    distance to it (:func:`workbench.analysis.reference.tonal_distance_audio`).
+    """
+    from .release_check import ReleaseTarget, check_file
+
+    tonal = None
+    if reference is not None:
+        from .analysis.reference import tonal_distance_audio
+
+        def tonal(audio, sr):
+            return tonal_distance_audio(audio, sr, reference)
+    m = plan.master
+    checks = [check_file(mix_path, ReleaseTarget("streaming", m.target_lufs, ceiling_dbtp=m.ceiling_dbtp),
+                         tonal_distance=tonal)]
+    for key, path in outputs.items():
+        if key.startswith("version "):
+            checks.append(check_file(path, ReleaseTarget(key, None, ceiling_dbtp=m.ceiling_dbtp),
+                                     label=str(Path(path).relative_to(stage))))
+    for d in delivered:
+        checks.append(check_file(d.path, d.target, tonal_distance=tonal, label=str(d.path.relative_to(stage))))
+    return tuple(checks)
+
+
+def _platform_section(result: "RenderResult", section: PreviewSection | None) -> str:
+    """What each platform's loudness normalisation does to the mix (:mod:`workbench.platforms`), for a full render."""
+    from .platforms import markdown_lines
+
+    return "" if section is not None else "\n".join(markdown_lines(result.integrated_lufs, result.true_peak_dbtp))
+
+
+def _release_section(checks: tuple, notes: Iterable[str] = ()) -> str:
+    from .release_check import markdown_table
+
+    if not checks:
+        return ""
+    return "\n".join(["## Release check", ""] + [f"- {n}" for n in notes] + [
+        "", "Every delivered file; thresholds and their sources in `workbench/release_check.py`.", ""]
+        + markdown_table(checks) + [""])
 
 
 def _stems_folder(source) -> Path | None:

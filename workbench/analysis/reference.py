@@ -403,3 +403,18 @@ def tonal_distance_file(mix_path: str | os.PathLike, reference: ReferenceMeasure
     """
     audio = load_reference(mix_path, MEASURE_RATE)
     return tonal_distance_db(measure_audio(audio, MEASURE_RATE, source=Path(mix_path).name), reference)
+
+
+def tonal_distance_audio(audio: np.ndarray, sample_rate: int, reference: ReferenceMeasurement) -> float:
+    """Tonal distance (dB, :func:`tonal_distance_db`) of a ``(2, samples)`` signal to a reference measurement.
+
+    The release check's measure (:mod:`workbench.release_check`): the signal is brought to the
+    measuring rate and measured on its loud section, as the reference was.
+    """
+    x = np.asarray(audio, dtype=np.float32)
+    if sample_rate != MEASURE_RATE:
+        import soxr
+
+        x = soxr.resample(np.atleast_2d(x).T, sample_rate, MEASURE_RATE, quality="HQ").T
+    return tonal_distance_db(measure_audio(np.ascontiguousarray(x), MEASURE_RATE, source="this file"), reference)
+
