@@ -21,7 +21,7 @@ from pathlib import Path
 import ipywidgets as W
 
 from .model import AB_VARIANTS, Variant
-from .style import esc
+from .style import esc, with_terms
 
 #: Update the progress bar at most this often (s): each update is a message to the browser.
 PROGRESS_INTERVAL_S = 0.15
@@ -95,7 +95,7 @@ class MixPanel:
 
     def set_status(self, text: str, kind: str = "info") -> None:
         cls = {"ok": "wb-ok", "warning": "wb-warn", "error": "wb-err"}.get(kind, "")
-        self.status.value = f"<span class='{cls}'>{esc(text)}</span>"
+        self.status.value = f"<span class='{cls}'>{with_terms(text)}</span>"
 
     @property
     def stale(self) -> bool:
@@ -182,7 +182,7 @@ class ABPlayers:
         player.add_class("wb-player")
         player.add_class(f"wb-player-{variant.key}")
         card = W.VBox([W.HTML(f"<div class='wb-card-title'>{esc(variant.label)}</div>"
-                              f"<div class='wb-meta'>{esc(variant.explains)}<br>{esc(describe_result(result))}"
+                              f"<div class='wb-meta'>{with_terms(variant.explains)}<br>{with_terms(describe_result(result))}"
                               f"</div>"), player], layout=W.Layout(width="290px"))
         card.add_class("wb-card")
         card.add_class(f"wb-card-{variant.key}")

@@ -212,6 +212,15 @@ class WorkbenchModel:
             self._reload_uploads()
         return outcome
 
+    def discard_uploads(self) -> None:
+        """Delete every uploaded stem of this session (the user chose the sample session instead)."""
+        for p in self._uploaded_files():
+            p.unlink()
+        if self.source_kind == "upload":
+            self.base, self.importance, self.category = None, {}, {}
+            self.version += 1
+            self._clear_outputs()
+
     def remove_upload(self, file: str) -> None:
         """Delete one uploaded stem (by its file name in the session) and reload the rest."""
         if self.source_kind != "upload" or self.base is None:
@@ -287,6 +296,27 @@ class WorkbenchModel:
         self.category[stem.file] = category
         self.version += 1
         return True
+
+    def confirm_category(self, key: str) -> str:
+        """The user confirms a stem's guessed category as it is; returns the category.
+
+        The guess becomes the user's choice (no longer listed as unsure). The
+        category is unchanged, so the preview and the plan stay valid.
+        """
+        stem = self._stem(key)
+        category = self.category.get(stem.file, stem.category)
+        if category not in CATEGORY_NAMES:
+            raise WorkbenchError("no_category", f"{stem.name} has no category to confirm.",
+                                 "Pick one from the list.")
+        self.category[stem.file] = category
+        return category
+
+    def unconfirmed(self) -> list[str]:
+        """Names of the stems whose category is still an unsure guess (see :mod:`workbench.confidence`)."""
+        from ..confidence import unsure_stems
+
+        session = self.session
+        return [] if session is None else [f"{s.name} ({s.category}?)" for s in unsure_stems(session)]
 
     def _stem(self, key: str):
         if self.base is None:

@@ -7,6 +7,7 @@ come from file names, and file names come from users.
 from __future__ import annotations
 
 import html
+import re
 
 #: CSS for the ``wb-*`` classes the widgets carry (also the test selectors).
 CSS = """
@@ -106,6 +107,24 @@ def term(name: str, label: str | None = None) -> str:
     long = f" ({t.long_name})" if t.long_name else ""
     title = f"{t.name}{long}: {t.definition}" + (f" Source: {t.source}." if t.source else "")
     return f'<abbr class="wb-term" title="{esc(title)}">{esc(label or t.name)}</abbr>'
+
+
+#: Jargon linked to its glossary definition wherever :func:`with_terms` shows text.
+_TERM_RE = re.compile(r"(?<![\w-])(LUFS|dBTP|dBFS|LU|true peak|crest factor|ERB|Bark|TPDF dither|TPDF|"
+                      r"pan law|glue|centroid|Q)(?![\w-])")
+
+
+def with_terms(text) -> str:
+    """Escape ``text`` and turn the jargon in it into :func:`term` tooltips ("−14.0 LUFS" → LUFS explained)."""
+    out, pos = [], 0
+    plain = "" if text is None else str(text)
+    for m in _TERM_RE.finditer(plain):
+        out.append(esc(plain[pos:m.start()]))
+        word = m.group(1)
+        out.append(term("TPDF dither" if word == "TPDF" else word, word))
+        pos = m.end()
+    out.append(esc(plain[pos:]))
+    return "".join(out)
 
 
 def style_html() -> str:
