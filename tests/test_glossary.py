@@ -46,3 +46,12 @@ def test_term_markup_carries_the_definition_escaped():
     assert "true-peak level" in html
     assert "<" not in html.split('title="', 1)[1].split('"', 1)[0]
     assert term("LUFS", "loudness").endswith(">loudness</abbr>")
+
+
+def test_jargon_in_dashboard_text_gets_its_definition():
+    from workbench.ui.style import with_terms
+
+    html = with_terms("Full mix ready: −14.0 LUFS, true peak −1.2 dBTP <b>")
+    assert html.count('class="wb-term"') == 3
+    assert "&lt;b&gt;" in html                          # the rest is still escaped
+    assert with_terms("LUFSX and Quick") == "LUFSX and Quick"   # whole words only

@@ -217,7 +217,7 @@ class Workbench:
         kind = "ok" if outcome.all_added else ("error" if not outcome.saved else "warning")
         self.findings.notify_html(f"<div><b>{esc(outcome.summary())}</b></div>" + "".join(lines), kind)
         if self.uploads:
-            self.upload.outcome_html = "".join(lines)
+            self.upload.outcome_html = f"<span class='wb-meta'>{esc(outcome.summary())} Each file's outcome is below.</span>"
 
     def _on_upload_begin(self, n_files: int) -> None:
         """Files start to arrive: lock the controls until they are saved and loaded."""

@@ -88,7 +88,7 @@ class _Row:
         self.auto.add_class("wb-auto-label")
         self.show_suggestion(stem.category)
         self.importance = W.ToggleButtons(options=IMPORTANCE_LEVELS, value=stem.importance,
-                                          tooltips=IMPORTANCE_TOOLTIPS, style={"button_width": "68px"},
+                                          tooltips=IMPORTANCE_TOOLTIPS, style={"button_width": "76px"},
                                           layout=W.Layout(width=COLUMNS[4]))
         self.importance.add_class("wb-importance")
         self.findings = _cell(W.HTML(findings_html(findings, empty="OK")), COLUMNS[5])
