@@ -358,6 +358,11 @@ def test_every_control_is_visible_and_clickable_at_820_1024_and_1440_px(server, 
                 assert offscreen(page, selector) == [], f"{what} cut off at {width} px: {offscreen(page, selector)}"
                 for i in range(page.locator(selector).count()):
                     page.locator(selector).nth(i).click(trial=True, timeout=5_000)   # visible, enabled, not covered
+            # The low/medium/high buttons sit side by side (they stacked at 1024 px before).
+            tops = page.evaluate("""() => Array.from(document.querySelectorAll('.wb-stem-row .wb-importance'))
+                .map((g) => new Set(Array.from(g.querySelectorAll('button'))
+                    .map((b) => Math.round(b.getBoundingClientRect().top))).size)""")
+            assert tops and all(n == 1 for n in tops), f"importance buttons stacked at {width} px"
             # Open the finding's fix: it must not push anything off the screen.
             summary = lead.locator(".wb-findings summary")
             if lead.locator(".wb-findings details[open]").count() == 0:

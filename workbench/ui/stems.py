@@ -23,7 +23,7 @@ from ..session import IMPORTANCE_LEVELS, Session, Stem
 from .style import badge, esc, findings_html, style_html
 
 #: Column widths of the stem table (name, player, category, suggestion, importance, findings).
-COLUMNS = ("200px", "250px", "150px", "160px", "250px", "1 1 auto")
+COLUMNS = ("190px", "250px", "150px", "160px", "262px", "1 1 auto")
 
 IMPORTANCE_TOOLTIPS = ("background: sits behind the others, more reverb, cut first where parts clash",
                        "normal: carries the song along with the rest",
@@ -84,16 +84,18 @@ class _Row:
                                    value=stem.category if stem.category in CATEGORY_NAMES else None,
                                    layout=W.Layout(width=COLUMNS[2]))
         self.category.add_class("wb-category")
-        self.auto = _cell(W.HTML(), COLUMNS[3])
+        self.auto = W.HTML(layout=W.Layout(width="100%"))
         self.auto.add_class("wb-auto-label")
+        self.auto_cell = _cell(W.VBox([self.auto]), COLUMNS[3])
+        self.auto_cell.add_class("wb-auto-cell")
         self.show_suggestion(stem.category)
         self.importance = W.ToggleButtons(options=IMPORTANCE_LEVELS, value=stem.importance,
-                                          tooltips=IMPORTANCE_TOOLTIPS, style={"button_width": "76px"},
+                                          tooltips=IMPORTANCE_TOOLTIPS, style={"button_width": "72px"},
                                           layout=W.Layout(width=COLUMNS[4]))
         self.importance.add_class("wb-importance")
         self.findings = _cell(W.HTML(findings_html(findings, empty="OK")), COLUMNS[5])
         self.findings.add_class("wb-stem-findings")
-        cells = [self.name, self.player_box, self.category, self.auto, self.importance, self.findings]
+        cells = [self.name, self.player_box, self.category, self.auto_cell, self.importance, self.findings]
         self.confirm = None
         if self.unsure:
             # An unsure guess asks for a click: confirm it here, or pick another category.
@@ -101,8 +103,7 @@ class _Row:
                                     tooltip=f"Confirm that {stem.name} is {stem.category}",
                                     layout=W.Layout(width="auto", max_width=COLUMNS[3]))
             self.confirm.add_class("wb-confirm")
-            self.auto.layout.flex_flow = "column"
-            cells.insert(4, self.confirm)
+            self.auto_cell.children = (self.auto, self.confirm)
         self.remove = None
         if removable:
             self.remove = W.Button(description="", icon="trash", tooltip=f"Remove {stem.name} from the session",
@@ -143,7 +144,7 @@ class _Row:
             self.unsure = False
             self.box.remove_class("wb-row-unsure")
             if self.confirm is not None:
-                self.box.children = tuple(c for c in self.box.children if c is not self.confirm)
+                self.auto_cell.children = (self.auto,)
                 self.confirm = None
 
 

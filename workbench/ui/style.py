@@ -11,7 +11,7 @@ import re
 
 #: CSS for the ``wb-*`` classes the widgets carry (also the test selectors).
 CSS = """
-.wb-app { font-size: 14px; max-width: 1180px; }
+.wb-app { font-size: 14px; max-width: 1280px; }
 .wb-app .widget-html-content { line-height: 1.4; }
 .wb-look .lm-TabBar-tab { flex: 0 1 190px !important; max-width: 190px !important; }
 .wb-app h2 { margin: 4px 0 0 0; font-size: 22px; }
@@ -30,7 +30,10 @@ CSS = """
 .wb-findings details[open] summary { margin-bottom: 3px; }
 .wb-fix { font-size: 12px; color: #333; margin: 2px 0 4px 0; line-height: 1.3; }
 .wb-fix b { text-transform: capitalize; }
-.wb-stem-row { border-bottom: 1px solid #eee; padding: 3px 0; align-items: center; }
+.wb-stem-row { border-bottom: 1px solid #eee; padding: 3px 0; align-items: center; flex-wrap: wrap; }
+.wb-importance .widget-toggle-buttons, .wb-importance { flex-wrap: nowrap !important; white-space: nowrap; }
+.wb-importance button { padding: 0 4px !important; }
+.wb-auto-cell .wb-confirm { margin: 2px 0 0 0; }
 .wb-stem-head { border-bottom: 2px solid #ccc; font-weight: 600; color: #444; }
 .wb-auto { font-size: 12px; color: #555; }
 .wb-auto-user { color: #1565c0; }
@@ -80,8 +83,7 @@ abbr.wb-term { text-decoration: underline dotted #888; cursor: help; }
   .wb-stem-row > .wb-remove { order: 2; margin-left: auto; }
   .wb-stem-row > .wb-stem-player { order: 3; }
   .wb-stem-row > .wb-category { order: 4; }
-  .wb-stem-row > .wb-auto-label { order: 5; }
-  .wb-stem-row > .wb-confirm { order: 6; }
+  .wb-stem-row > .wb-auto-cell { order: 5; }
   .wb-stem-row > .wb-importance { order: 7; }
   .wb-stem-row > .wb-stem-findings { order: 8; flex: 1 1 100% !important; width: 100% !important;
                                      min-width: 0 !important; }
