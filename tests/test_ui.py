@@ -564,3 +564,38 @@ def test_unsure_guesses_are_questions_sorted_first_and_confirmed_by_a_click(make
 def test_stem_table_brings_its_own_style():
     table = StemTable()
     assert "<style>" in table.widget.children[0].value and ".wb-badge" in table.widget.children[0].value
+
+
+def test_the_dashboard_takes_an_edited_plan_and_refuses_a_broken_one(cache):
+    wb = Workbench(SAMPLE_STEMS, uploads=True, background=False, settings=FAST, links="inline")
+    try:
+        wb._on_render()
+        plan = json.loads(wb.model.downloads["plan"].read_text(encoding="utf-8"))
+        kick = next(k for k in plan["stems"] if "Kick" in k)
+        # broken: a field out of range → the message names it, nothing changes
+        bad = json.loads(json.dumps(plan))
+        bad["stems"][kick]["gain_db"] = "loud"
+        wb.use_plan(json.dumps(bad).encode())
+        notice = wb.findings.notices.value
+        assert "wb-notice-error" in notice and "The plan was not used" in notice and "gain_db" in notice
+        assert wb.model.user_plan is None
+        wb.use_plan(b"\xff\xfe not text")
+        assert "not UTF-8" in wb.findings.notices.value
+        # edited: the kick 6 dB down → the decision table and the render use it
+        plan["stems"][kick]["gain_db"] = plan["stems"][kick]["gain_db"] - 6.0
+        wb._on_plan_upload(SimpleNamespace(new=({"name": "plan.json", "content": memoryview(
+            json.dumps(plan).encode())},)))
+        assert "Your plan is in use" in wb.findings.notices.value
+        assert wb.model.user_plan.stems[kick].gain_db == pytest.approx(plan["stems"][kick]["gain_db"])
+        wb._on_generate()
+        assert wb.model.plan is wb.model.user_plan and "Preview ready" in wb.mix.status.value
+        wb._on_render()
+        rendered = json.loads(wb.model.downloads["plan"].read_text(encoding="utf-8"))
+        assert rendered["stems"][kick]["gain_db"] == pytest.approx(plan["stems"][kick]["gain_db"])
+        # a change of importance plans afresh
+        wb.stems.rows[wb.model.base.stem(kick).file].importance.value = "high"
+        wb._on_generate()
+        assert wb.model.user_plan is None and wb.model.plan.stems[kick].gain_db != pytest.approx(
+            plan["stems"][kick]["gain_db"])
+    finally:
+        wb.work.cleanup()

@@ -126,7 +126,14 @@ class Workbench:
             self.sample_confirm = W.HBox([self.sample_question, self.sample_yes, self.sample_no],
                                          layout=W.Layout(display="none", align_items="center", flex_flow="row wrap"))
             self.sample_confirm.add_class("wb-sample-confirm")
-            row = W.HBox([self.upload, self.sample, hint], layout=W.Layout(align_items="flex-start"))
+            self.plan_upload = W.FileUpload(accept=".json,application/json", multiple=False,
+                                            description="Use an edited plan.json", icon="file-code",
+                                            tooltip="Upload a plan.json (from Render full mix, edited by hand) "
+                                                    "to hear and render exactly that plan",
+                                            layout=W.Layout(width="210px"))
+            self.plan_upload.add_class("wb-plan-upload")
+            row = W.HBox([self.upload, self.sample, self.plan_upload, hint],
+                         layout=W.Layout(align_items="flex-start"))
             row.add_class("wb-source-row")
             source_row = [row, self.sample_confirm]
         self.look = W.Tab(children=[self.decisions.widget, self.masking.widget, self.spectrograms.widget],
@@ -155,6 +162,7 @@ class Workbench:
             self.sample.on_click(lambda _b: self._on_sample())
             self.sample_yes.on_click(lambda _b: self._on_sample(confirmed=True))
             self.sample_no.on_click(lambda _b: self._ask_sample(False))
+            self.plan_upload.observe(self._on_plan_upload, names="value")
 
     # ================================================================ public
     def load(self, source) -> None:
@@ -238,6 +246,42 @@ class Workbench:
             else:
                 files.append((name, Path(path).read_bytes()))
         self.add_files(files, refused)
+
+    def _on_plan_upload(self, change) -> None:
+        entries = change.new or ()
+        if not entries:
+            return
+        try:
+            content = entries[0]["content"]
+            if not isinstance(content, (bytes, bytearray, memoryview)) or len(content) > 10_000_000:
+                raise TypeError
+            content = bytes(content)
+        except (KeyError, TypeError, IndexError):
+            self.findings.notify("The plan upload was not a file of at most 10 MB.", "error")
+            return
+        try:
+            self.plan_upload.value = ()
+        except Exception:
+            pass
+        self.use_plan(content)
+
+    def use_plan(self, text: str | bytes) -> None:
+        """Take an edited plan.json (validated; a problem is shown with its field and fix, nothing changes)."""
+        self.findings.clear_notices()
+        try:
+            plan = self.model.use_plan(text)
+        except WorkbenchError as e:
+            self.findings.notify(self._for_the_page(f"The plan was not used: {e.message} {e.fix}".strip()), "error")
+            return
+        self.decisions.update(plan)
+        self.decisions.mark_stale(False)
+        if self.model.preview_version is not None:
+            self.mix.mark_stale("you uploaded a plan")
+            self.ab.mark_stale()
+        self.findings.notify(f"Your plan is in use: {len(plan.stems)} stems, every value checked. Generate preview "
+                             "to hear it, or Render full mix. Changing a category or an importance plans afresh.",
+                             "ok")
+        self.mix.set_status("Using your plan.json. Press Generate preview to hear it.", "info")
 
     def _on_upload(self, change) -> None:
         """Files from an ipywidgets ``FileUpload`` value (kept for notebooks that use one)."""

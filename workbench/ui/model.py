@@ -171,6 +171,8 @@ class WorkbenchModel:
         self._clear_outputs()
 
     def _clear_outputs(self) -> None:
+        self.user_plan: MixPlan | None = None
+        self.user_plan_version: int | None = None
         self.analysis: Analysis | None = None
         self.plan: MixPlan | None = None
         self.plan_session: Session | None = None
@@ -354,8 +356,43 @@ class WorkbenchModel:
                 self._excerpts[key] = None
         return self._excerpts[key]
 
+    def use_plan(self, text: str | bytes) -> MixPlan:
+        """Take an edited ``plan.json`` (its text) for the loaded stems.
+
+        The plan is checked field by field (:meth:`MixPlan.from_json`) and
+        against the stems (:meth:`MixPlan.check_session`); it is then what
+        Generate preview and Render full mix play, until a category or an
+        importance is changed (which plans afresh).
+
+        Raises
+        ------
+        WorkbenchError
+            ``bad_plan`` / ``plan_mismatch`` / ``nothing_to_mix`` naming the field or stem and the fix;
+            ``no_session`` when no stems are loaded.
+        """
+        from ..mixing.plan import MixPlan
+
+        session = self.session
+        if session is None:
+            raise WorkbenchError("no_session", "Load the stems the plan was made for first.",
+                                 "Upload the stems (or use the sample session), then upload the plan.")
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError:
+                raise WorkbenchError("bad_plan", "The plan file is not UTF-8 text.",
+                                     "Upload the plan.json that Render full mix or `workbench mix` wrote.") from None
+        if not text.lstrip().startswith("{"):
+            raise WorkbenchError("bad_plan", "The plan file is not a JSON object (it should start with '{').",
+                                 "Upload the plan.json that Render full mix or `workbench mix` wrote.")
+        plan = MixPlan.from_json(text)
+        plan.check_session(session)
+        self.user_plan, self.user_plan_version = plan, self.version
+        self.plan, self.plan_session, self.plan_version = plan, session, self.version
+        return plan
+
     def make_plan(self, progress: JobProgress | None = None) -> MixPlan:
-        """Check, analyse (cached) and plan the current choices; choose the preview section."""
+        """Check, analyse (cached) and plan the current choices (or take the user's plan); choose the section."""
         from ..mixing.planner import plan_mix
         from ..mixing.preview import choose_section
         from ..pipeline import prepare
@@ -366,7 +403,11 @@ class WorkbenchModel:
         version = self.version
         session, analysis = prepare(session, cache_dir=self.work.cache, progress=(
             (lambda stage, f: progress("Analysing the stems", f)) if progress else None))
-        plan = plan_mix(session, analysis, self.settings)
+        if self.user_plan is not None and self.user_plan_version == version:
+            plan = self.user_plan
+        else:
+            self.user_plan = None
+            plan = plan_mix(session, analysis, self.settings)
         section = choose_section(analysis, self.settings.preview_seconds, plan.sample_rate)
         self.analysis, self.plan, self.plan_session, self.section = analysis, plan, session, section
         self.plan_version = version
