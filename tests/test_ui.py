@@ -395,7 +395,7 @@ def test_sample_stems_dir(monkeypatch, tmp_path):
 
 
 def test_ab_players_and_masking_view_start_empty():
-    assert ABPlayers().grid.children == ()
+    assert ABPlayers().player.versions == []
     assert MaskingView().analysis is None
     assert np.isfinite(FAST.preview_seconds)
 
@@ -502,7 +502,7 @@ def test_chunked_upload_in_the_dashboard_locks_then_reports_each_file(cache):
         assert "Added 1 file(s), refused 2." in notice and "wb-notice-ok" not in notice
         assert "“Huge.wav” was not added: it is 1 GB, above the limit" in notice
         assert "“notes.txt” was not added: only WAV files" in notice
-        assert "wb-outcome-added" in up.outcome_html and "wb-outcome-refused" in up.outcome_html
+        assert "Added 1 file(s), refused 2." in up.outcome_html and "wb-outcome-added" in notice
         assert sorted(wb.stems.rows) == ["Kick.wav"] and not wb.sample.disabled
     finally:
         wb.work.cleanup()
@@ -599,3 +599,18 @@ def test_the_dashboard_takes_an_edited_plan_and_refuses_a_broken_one(cache):
             plan["stems"][kick]["gain_db"])
     finally:
         wb.work.cleanup()
+
+
+def test_ab_player_takes_versions_as_files_with_their_loudness(tmp_path):
+    from workbench.ui.player import ABPlayer, Version, file_loudness
+
+    loud, quiet = tmp_path / "loud.wav", tmp_path / "quiet.wav"
+    sf.write(str(loud), tone(3.0, 440.0).T, 44100, subtype="PCM_16")
+    sf.write(str(quiet), (0.25 * tone(3.0, 440.0)).T, 44100, subtype="PCM_16")
+    assert file_loudness(loud) - file_loudness(quiet) == pytest.approx(20 * np.log10(4), abs=0.05)
+    p = ABPlayer({"loud": loud, "quiet": Version(quiet, "Quiet one", "preview", 12.5),
+                  "missing": tmp_path / "nope.wav"})
+    assert p.keys == ["loud", "quiet"]
+    v = p.versions[1]
+    assert v["label"] == "Quiet one" and v["start_s"] == 12.5 and v["duration_s"] == pytest.approx(3.0)
+    assert v["wav"] == quiet.read_bytes() and p.level_matched

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as W
 
@@ -30,8 +31,8 @@ from .files import UploadLimits, WorkFolder
 from .mix import ABPlayers, MixPanel
 from .model import WorkbenchModel
 from .stems import FindingsPanel, StemTable
-from .upload import ChunkedUpload
 from .style import esc, style_html
+from .upload import ChunkedUpload
 from .views import DecisionTable, MaskingView, SpectrogramView
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class Workbench:
                                           "stem(s): they are removed from this session. Replace them?</span>")
         self.sample_confirm.layout.display = "flex" if show else "none"
 
-    def add_files(self, files: list[tuple[str, bytes | memoryview]], refused=()) -> None:
+    def add_files(self, files: Sequence[tuple[str, Any]], refused=()) -> None:
         """Add uploaded files (name, bytes); ``refused`` are outcomes already decided while uploading."""
         self.findings.clear_notices()
 
@@ -225,7 +226,8 @@ class Workbench:
         kind = "ok" if outcome.all_added else ("error" if not outcome.saved else "warning")
         self.findings.notify_html(f"<div><b>{esc(outcome.summary())}</b></div>" + "".join(lines), kind)
         if self.uploads:
-            self.upload.outcome_html = f"<span class='wb-meta'>{esc(outcome.summary())} Each file's outcome is below.</span>"
+            self.upload.outcome_html = (f"<span class='wb-meta'>{esc(outcome.summary())} Each file's outcome "
+                                        "is below.</span>")
 
     def _on_upload_begin(self, n_files: int) -> None:
         """Files start to arrive: lock the controls until they are saved and loaded."""
@@ -367,6 +369,8 @@ class Workbench:
 
     def _after_preview(self) -> None:
         m = self.model
+        self.ab.refresh()
+        self.ab.set_solos(m.solo_files())
         self._show_suggested_importance()
         self.masking.update(m.analysis, m.plan)
         self.spectrograms.update(m.plan_session, m.plan, m.section, m.previews)
@@ -413,6 +417,7 @@ class Workbench:
         m = self.model
         assert m.mix is not None and m.plan is not None      # render_mix set them
         r = m.mix.render
+        self.ab.set_full_mix(m.mix.audio_path, r.integrated_lufs, m.extra_versions())
         self.decisions.update(m.plan, stale=m.mix_stale)
         self.masking.update(m.analysis, m.plan)
         self._show_downloads()

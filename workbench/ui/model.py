@@ -79,7 +79,7 @@ _CHAIN_STAGES = frozenset({"gain", "eq", "compression"})
 def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: str | os.PathLike, *,
               variants: Iterable[Variant | str] = AB_VARIANTS, progress: JobProgress | None = None,
               on_done: Callable[[Variant, object], None] | None = None,
-              cache: StemCache | None = None) -> dict[str, object]:
+              cache: StemCache | None = None, solo_dir: str | os.PathLike | None = None) -> dict[str, object]:
     """Render the same preview section once per A/B version.
 
     Parameters
@@ -102,6 +102,9 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
         Only the versions that keep the automix's stem chains use it (automix,
         no panning, no reverb): the others would fill it with chains that no
         regeneration reads and push out the ones it does.
+    solo_dir : path-like, optional
+        Also write the automix's processed stems of the section here (for solo
+        listening; see ``stems_dir`` of :func:`workbench.mixing.render.render`).
 
     Returns
     -------
@@ -127,7 +130,8 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
         shares_chains = not (v.bypass & _CHAIN_STAGES)
         result = render(plan, session, folder / f"preview-{v.key}.wav", bypass=v.bypass,
                         section=(section.start_frame, section.frames), preroll_frames=section.preroll_frames,
-                        progress=one, cache=cache if shares_chains else None)
+                        progress=one, cache=cache if shares_chains else None,
+                        stems_dir=solo_dir if v.key == "automix" and solo_dir is not None else None)
         results[v.key] = result
         if on_done:
             on_done(v, result)
@@ -441,9 +445,29 @@ class WorkbenchModel:
             if on_done:
                 on_done(v, result)
 
+        solo = self.work.ab / "solo"
+        shutil.rmtree(solo, ignore_errors=True)
         render_ab(plan, session, section, self.work.ab, progress=scaled(0.15, 1.0), on_done=done,
-                  cache=self.stem_cache)
+                  cache=self.stem_cache, solo_dir=solo)
         return self.previews
+
+    def solo_files(self) -> list[Path]:
+        """The processed stems of the latest preview section (for solo listening)."""
+        solo = self.work.ab / "solo"
+        return sorted(solo.glob("*.wav"), key=lambda p: p.name.casefold()) if solo.is_dir() else []
+
+    def extra_versions(self) -> dict[str, Path]:
+        """Other versions of the full mix when the render made them: ``versions/<name>.wav``, ``delivery/*.wav``."""
+        if self.mix is None:
+            return {}
+        out = Path(self.mix.audio_path).parent
+        found: dict[str, Path] = {}
+        for sub in ("versions", "delivery"):
+            folder = out / sub
+            if folder.is_dir():
+                for p in sorted(folder.glob("*.wav"), key=lambda p: p.name.casefold()):
+                    found[p.stem if sub == "versions" else f"{sub}: {p.stem}"] = p
+        return found
 
     def render_mix(self, progress: JobProgress | None = None):
         """Render the full mix with the current choices, and export the DAW projects.

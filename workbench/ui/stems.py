@@ -17,8 +17,7 @@ import ipywidgets as W
 
 from ..categories import CATEGORY_NAMES
 from ..checks import summarise
-from ..confidence import is_unsure
-from ..confidence import describe_guess
+from ..confidence import describe_guess, is_unsure
 from ..session import IMPORTANCE_LEVELS, Session, Stem
 from .style import badge, esc, findings_html, style_html
 
@@ -195,9 +194,11 @@ class StemTable:
 
     # ---------------------------------------------------------------- public
     def on_change(self, handler: Callable[[str, str, str], bool | None]) -> None:
-        """Call ``handler(kind, file, value)`` on a change; ``kind`` is ``"category"``,
-        ``"confirm"`` (an unsure category confirmed as it is), ``"importance"`` or ``"remove"``. A handler returning ``False`` refuses the
-        change and the row goes back to its previous value."""
+        """Call ``handler(kind, file, value)`` on a change.
+
+        ``kind`` is ``"category"``, ``"confirm"`` (an unsure category confirmed
+        as it is), ``"importance"`` or ``"remove"``. A handler returning
+        ``False`` refuses the change and the row goes back to its previous value."""
         self._handlers.append(handler)
 
     def show(self, session: Session | None, excerpts: dict[str, bytes | None] | None = None) -> None:
