@@ -198,11 +198,33 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         page.click(".wb-generate")
         page.wait_for_function("() => /\\d+%/.test(document.querySelector('.wb-stage').innerText)", timeout=60_000)
         steps.shot("preview-progress")
-        page.wait_for_selector("audio.wb-player-automix", state="attached", timeout=120_000)
-        page.wait_for_selector("audio.wb-player-no-reverb", state="attached", timeout=120_000)
+        page.wait_for_selector(".wb-ab-version[data-key=automix]", timeout=120_000)
         wait_text(page, ".wb-status", "Preview ready", 60_000)
-        assert page.locator("audio.wb-player").count() == 6
-        assert page.locator("audio.wb-player-automix").get_attribute("src").startswith("blob:")
+        page.wait_for_selector(".wb-ab-version[data-key=no-reverb]", timeout=60_000)
+        assert page.locator(".wb-ab-group-preview .wb-ab-version").count() == 6
+        assert page.locator(".wb-ab-group-solo .wb-ab-version").count() >= 10      # each stem alone
+        # One player: a version switches at the same playhead; the loop holds it in its section.
+        player = page.locator(".wb-ab-player")
+        page.click(".wb-ab-play")
+        page.wait_for_function("() => +document.querySelector('.wb-ab-player').dataset.position > "
+                               "+document.querySelector('.wb-ab-seek').min + 1.0", timeout=20_000)
+        before = float(player.get_attribute("data-position"))
+        page.click(".wb-ab-version[data-key=plain]")
+        page.wait_for_function("() => document.querySelector('.wb-ab-player').dataset.current === 'plain'")
+        after = float(player.get_attribute("data-position"))
+        assert before <= after < before + 1.0, (before, after)             # same moment, not back to the start
+        gain_matched = float(player.get_attribute("data-gain-db"))
+        page.click(".wb-ab-match")                                          # level matching off
+        page.wait_for_function("() => document.querySelector('.wb-ab-player').dataset.gainDb === '0.00'")
+        assert gain_matched <= 0.0
+        start = float(page.get_attribute(".wb-ab-seek", "min"))
+        page.fill(".wb-ab-loop-start", f"{start + 0.5:.1f}")
+        page.fill(".wb-ab-loop-end", f"{start + 1.5:.1f}")
+        page.check(".wb-ab-loop")
+        page.wait_for_timeout(2_500)
+        looped = float(player.get_attribute("data-position"))
+        assert start + 0.4 <= looped <= start + 1.6, (start, looped)
+        page.click(".wb-ab-play")                                           # pause
         assert page.locator(".wb-decisions td.wb-where", has_text="Piano").count() > 0
         steps.shot("preview")
 
@@ -217,6 +239,7 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         page.wait_for_selector(".wb-download-mix a.wb-link", timeout=180_000)
         page.wait_for_selector(".wb-download-dawproject a.wb-link", timeout=60_000)
         wait_text(page, ".wb-status", "Full mix ready")
+        page.wait_for_selector(".wb-ab-group-mix .wb-ab-version[data-key=mix]", timeout=60_000)   # its player
         steps.shot("full-mix")
         with page.expect_download(timeout=60_000) as dl:
             page.click(".wb-download-mix a.wb-link")
@@ -272,7 +295,7 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         with page.expect_file_chooser() as fc:
             page.click(".wb-upload")
         fc.value.set_files([str(stem_files["Big Pad.wav"])])
-        wait_text(page, ".wb-notices", "not added", 60_000)
+        wait_text(page, ".wb-notices", "Big Pad.wav", 60_000)
         notice = page.inner_text(".wb-notices")
         assert "Big Pad.wav" in notice and f"limit of {TEST_UPLOAD_MB} MB per file" in notice
         assert page.locator(".wb-stem-row").count() == 3
@@ -283,7 +306,7 @@ def test_dashboard_mixes_the_sample_session_and_takes_uploads(server, browser, s
         page.wait_for_function("() => document.querySelectorAll('.wb-stem-row').length === 2", timeout=60_000)
         page.wait_for_selector("button.wb-generate:not([disabled])", timeout=30_000)
         page.click(".wb-generate")
-        page.wait_for_selector("audio.wb-player-automix", state="attached", timeout=120_000)
+        page.wait_for_selector(".wb-ab-version[data-key=automix]", timeout=120_000)
         wait_text(page, ".wb-status", "Preview ready", 120_000)
         steps.shot("uploads-mixed")
 

@@ -610,7 +610,7 @@ def test_ab_player_takes_versions_as_files_with_their_loudness(tmp_path):
     assert file_loudness(loud) - file_loudness(quiet) == pytest.approx(20 * np.log10(4), abs=0.05)
     p = ABPlayer({"loud": loud, "quiet": Version(quiet, "Quiet one", "preview", 12.5),
                   "missing": tmp_path / "nope.wav"})
-    assert p.keys == ["loud", "quiet"]
+    assert p.version_keys == ["loud", "quiet"]
     v = p.versions[1]
     assert v["label"] == "Quiet one" and v["start_s"] == 12.5 and v["duration_s"] == pytest.approx(3.0)
     assert v["wav"] == quiet.read_bytes() and p.level_matched

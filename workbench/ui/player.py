@@ -77,7 +77,7 @@ def file_loudness(path: str | os.PathLike) -> float:
 
 
 #: The script (anywidget reads the file).
-_ESM = Path(__file__).with_name("player.js")
+_ESM = Path(__file__).with_name("player.js").read_text(encoding="utf-8")
 
 _CSS = """
 .wb-ab-player { font-size: 13px; border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; max-width: 100%; }
@@ -158,5 +158,5 @@ class ABPlayer(anywidget.AnyWidget):
         self.versions = out
 
     @property
-    def keys(self) -> list[str]:
+    def version_keys(self) -> list[str]:
         return [v["key"] for v in self.versions]
