@@ -6,9 +6,14 @@ cap for the test (``WORKBENCH_MAX_UPLOAD_MB``). The browser then does what a
 user does: pick the sample session, change an importance and a category,
 generate a preview (progress, then the players), render the full mix, download
 the mix and the DAWproject, then upload stems of its own — two WAVs, a text
-file named ``.wav`` and a file over the cap — and checks that the dashboard
-says what happened and keeps working. Screenshots of every step go to
-``test-artifacts/`` (with the server's log).
+file named ``.wav``, a same-name replacement and a file over the cap — and
+checks that the dashboard says what happened, file by file, and keeps working.
+Issue 15's tests: every control visible and clickable at 820, 1024 and 1440 px
+(``test-artifacts/layout-*px.png``), a throttled upload (CDP network
+emulation) showing progress with the controls locked, the one A/B player
+(same-playhead switch, loop, level matching), unsure guesses asked, and the
+glossary tooltips. Screenshots of every step go to ``test-artifacts/`` (with
+the server's log). The server runs this checkout's code (``PYTHONPATH``).
 """
 
 from __future__ import annotations
