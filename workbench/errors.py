@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     NOTHING_TO_MIX = "nothing_to_mix"
     NOTHING_TO_RENDER = "nothing_to_render"
     OUT_BUSY = "out_busy"
+    NO_CATEGORY = "no_category"
     OUT_EXISTS = "out_exists"
     OUT_NOT_FOLDER = "out_not_folder"
     OUT_NOT_WRITABLE = "out_not_writable"
@@ -84,6 +85,8 @@ ERROR_TABLE: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.BAD_STYLE: ("A style is not a known preset name or its JSON file has a missing or out-of-range field.",
                           "Use a shipped style name or fix the field the message names "
                           "(or make one with `workbench style make`)."),
+    ErrorCode.NO_CATEGORY: ("A category guess was confirmed for a stem that has no category yet.",
+                            "Pick the stem's category from the list instead."),
     ErrorCode.BAD_ARGUMENT: ("A command-line option or a function argument is outside what it accepts.",
                              "Use a value in the range the message gives (see `workbench --help` or the "
                              "function's docstring)."),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis import Analysis, analyse
+from .confidence import describe_guess, unsure_stems
 from .errors import WorkbenchError
 from .mixing.plan import MixPlan
 from .mixing.planner import plan_mix
@@ -559,6 +560,14 @@ def mix_report(session: Session, plan: MixPlan, result: "RenderResult", section:
     lines += master_lines(plan, result)
     if section is not None:
         lines.append(f"Preview: {section.reason}.")
+    unsure = unsure_stems(session)
+    if unsure:
+        # The mix went ahead without the user's confirmation: say which categories were guesses.
+        lines += ["", "## Category guesses not confirmed", "",
+                  "These categories were guessed and the guess is unsure; the mix used them as they are. "
+                  "Check each one and set it if it is wrong (the dashboard's category list, or "
+                  "`--category \"NAME=Category\"`), then mix again.", ""]
+        lines += [f"- {_md(s.name)} (`{_md(s.file)}`): {_md(describe_guess(s))}" for s in unsure]
     lines += ["", "## Findings", ""]
     if session.findings:
         for f in session.findings:

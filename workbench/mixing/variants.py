@@ -92,7 +92,8 @@ def variant(key: Variant | str) -> Variant:
 
 def render_variant(plan: MixPlan, session: Session, key: Variant | str, out_path: str | os.PathLike, *,
                    section: PreviewSection, cache: StemCache | None = None,
-                   progress: Callable[[int, int, str], None] | None = None) -> RenderResult:
+                   progress: Callable[[int, int, str], None] | None = None,
+                   stems_dir: str | os.PathLike | None = None) -> RenderResult:
     """Render one A/B version of a preview section, using ``cache`` only when its policy allows.
 
     Parameters
@@ -110,6 +111,9 @@ def render_variant(plan: MixPlan, session: Session, key: Variant | str, out_path
         Used only by the versions that keep the automix's stem chains.
     progress : callable ``(done_frames, total_frames, stage)``, optional
         As for :func:`~workbench.mixing.render.render`.
+    stems_dir : path-like, optional
+        Also write the version's processed stems of the section here (``stems_dir`` of
+        :func:`~workbench.mixing.render.render`).
 
     Returns
     -------
@@ -118,13 +122,14 @@ def render_variant(plan: MixPlan, session: Session, key: Variant | str, out_path
     v = variant(key)
     return render(plan, session, out_path, bypass=v.bypass, section=(section.start_frame, section.frames),
                   preroll_frames=section.preroll_frames, progress=progress,
-                  cache=cache if v.shares_chains else None)
+                  cache=cache if v.shares_chains else None, stems_dir=stems_dir)
 
 
 def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: str | os.PathLike, *,
               variants: Iterable[Variant | str] = AB_VARIANTS, progress: JobProgress | None = None,
               on_done: Callable[[Variant, RenderResult], None] | None = None,
-              cache: StemCache | None = None) -> dict[str, RenderResult]:
+              cache: StemCache | None = None,
+              solo_dir: str | os.PathLike | None = None) -> dict[str, RenderResult]:
     """Render the same preview section once per A/B version, as ``folder/preview-<key>.wav``.
 
     Parameters
@@ -143,6 +148,8 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
         Called as each version is ready (to show its player straight away).
     cache : StemCache, optional
         Processed stems reused across versions and regenerations (see the module doc).
+    solo_dir : path-like, optional
+        Also write the automix's processed stems of the section here (for solo listening).
 
     Returns
     -------
@@ -155,7 +162,8 @@ def render_ab(plan: MixPlan, session: Session, section: PreviewSection, folder: 
     results: dict[str, RenderResult] = {}
     for i, v in enumerate(chosen):
         result = render_variant(plan, session, v, folder / f"preview-{v.key}.wav", section=section, cache=cache,
-                                progress=_progress(progress, i, len(chosen), v) if progress else None)
+                                progress=_progress(progress, i, len(chosen), v) if progress else None,
+                                stems_dir=solo_dir if v.key == "automix" else None)
         results[v.key] = result
         if on_done:
             on_done(v, result)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as W
 
@@ -32,6 +33,7 @@ from .model import WorkbenchModel
 from .reference import ReferencePanel
 from .stems import FindingsPanel, StemTable
 from .style import esc, style_html
+from .upload import ChunkedUpload
 from .views import DecisionTable, MaskingView, SpectrogramView
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class Workbench:
                                     limits=limits)
         self.background = background
         self.uploads = uploads
+        self._uploading = False
         self._idle = threading.Event()
         self._idle.set()
         self._layout(links)
@@ -107,9 +110,7 @@ class Workbench:
         head.add_class("wb-header")
         source_row = []
         if self.uploads:
-            self.upload = W.FileUpload(accept=".wav", multiple=True, description="Upload WAV stems",
-                                       layout=W.Layout(width="200px"))
-            self.upload.add_class("wb-upload")
+            self.upload = ChunkedUpload(self.work.path / "incoming", self.model.limits.max_file_bytes)
             self.sample = W.Button(description="Use the sample session", icon="music",
                                    tooltip="Ten stems of a short demo song, unmixed on purpose",
                                    layout=W.Layout(width="220px"))
@@ -118,7 +119,26 @@ class Workbench:
             hint = W.HTML(f"<div class='wb-hint'>WAV files, {esc(limits.describe())}. Upload more in "
                           f"several goes if you like; files are kept only for this session.</div>",
                           layout=W.Layout(flex="1 1 auto", margin="0 0 0 12px"))
-            source_row = [W.HBox([self.upload, self.sample, hint], layout=W.Layout(align_items="center"))]
+            # Asked before the sample session replaces uploaded stems.
+            self.sample_yes = W.Button(description="Replace my stems", button_style="warning",
+                                       layout=W.Layout(width="auto"))
+            self.sample_yes.add_class("wb-sample-yes")
+            self.sample_no = W.Button(description="Keep my stems", layout=W.Layout(width="auto"))
+            self.sample_no.add_class("wb-sample-no")
+            self.sample_question = W.HTML()
+            self.sample_confirm = W.HBox([self.sample_question, self.sample_yes, self.sample_no],
+                                         layout=W.Layout(display="none", align_items="center", flex_flow="row wrap"))
+            self.sample_confirm.add_class("wb-sample-confirm")
+            self.plan_upload = W.FileUpload(accept=".json,application/json", multiple=False,
+                                            description="Use an edited plan.json", icon="file-code",
+                                            tooltip="Upload a plan.json (from Render full mix, edited by hand) "
+                                                    "to hear and render exactly that plan",
+                                            layout=W.Layout(width="210px"))
+            self.plan_upload.add_class("wb-plan-upload")
+            row = W.HBox([self.upload, self.sample, self.plan_upload, hint],
+                         layout=W.Layout(align_items="flex-start"))
+            row.add_class("wb-source-row")
+            source_row = [row, self.sample_confirm]
         self.look = W.Tab(children=[self.decisions.widget, self.masking.widget, self.spectrograms.widget],
                           titles=["Decisions and reasons", "Masking", "Spectrograms"])
         self.look.add_class("wb-look")
@@ -142,8 +162,12 @@ class Workbench:
         self.model.toward = self.reference.plan_kwargs
         self.reference.on_change(lambda: self._choice_changed("the reference or style changed"))
         if self.uploads:
-            self.upload.observe(self._on_upload, names="value")
+            self.upload.on_begin(self._on_upload_begin)
+            self.upload.on_done(self._on_upload_done)
             self.sample.on_click(lambda _b: self._on_sample())
+            self.sample_yes.on_click(lambda _b: self._on_sample(confirmed=True))
+            self.sample_no.on_click(lambda _b: self._ask_sample(False))
+            self.plan_upload.observe(self._on_plan_upload, names="value")
 
     # ================================================================ public
     def load(self, source) -> None:
@@ -162,14 +186,112 @@ class Workbench:
         return self.widget._repr_mimebundle_(**kwargs)
 
     # ================================================================ callbacks
-    def _on_sample(self) -> None:
+    def _on_sample(self, confirmed: bool = False) -> None:
+        """Load the sample session; when stems were uploaded, only after the user confirms."""
+        uploaded = self.model.source_kind == "upload" and self.model.base is not None
+        if uploaded and not confirmed:
+            self._ask_sample(True)
+            return
+        self._ask_sample(False)
         self.findings.clear_notices()
-        self._run("Loading the sample session", lambda progress: self._load(self.model.load_sample, progress))
 
-    def _on_upload(self, change) -> None:
+        def job(progress):
+            if uploaded:
+                self.model.discard_uploads()
+            self._load(self.model.load_sample, progress)
+
+        self._run("Loading the sample session", job)
+
+    def _ask_sample(self, show: bool) -> None:
+        if show:
+            n = len(self.model.base.stems) if self.model.base is not None else 0
+            self.sample_question.value = (f"<span class='wb-notice'>The sample session replaces your {n} uploaded "
+                                          "stem(s): they are removed from this session. Replace them?</span>")
+        self.sample_confirm.layout.display = "flex" if show else "none"
+
+    def add_files(self, files: Sequence[tuple[str, Any]], refused=()) -> None:
+        """Add uploaded files (name, bytes); ``refused`` are outcomes already decided while uploading."""
+        self.findings.clear_notices()
+
+        def job(progress):
+            outcome = self.model.add_uploads(files)
+            outcome.files[:0] = list(refused)
+            self._show_upload_outcome(outcome)
+            if outcome.saved:
+                self._load(lambda: self.model.base, progress)
+
+        self._run("Saving the uploaded files", job)
+
+    def _show_upload_outcome(self, outcome) -> None:
+        """One line per file (added / replaced / refused and why); green only when every file went in."""
+        icon = {"added": "✓", "replaced": "↻", "refused": "✗"}
+        lines = [f"<div class='wb-outcome-{f.status}'>{icon[f.status]} {esc(f.message())}</div>"
+                 for f in outcome.files]
+        kind = "ok" if outcome.all_added else ("error" if not outcome.saved else "warning")
+        self.findings.notify_html(f"<div><b>{esc(outcome.summary())}</b></div>" + "".join(lines), kind)
+        if self.uploads:
+            self.upload.outcome_html = (f"<span class='wb-meta'>{esc(outcome.summary())} Each file's outcome "
+                                        "is below.</span>")
+
+    def _on_upload_begin(self, n_files: int) -> None:
+        """Files start to arrive: lock the controls until they are saved and loaded."""
+        self._uploading = True
+        self.mix.set_enabled(False)
+        self.sample.disabled = True
+        self._ask_sample(False)
+        self.mix.set_status(f"Uploading {n_files} file(s)… the controls are locked until they have arrived.")
+
+    def _on_upload_done(self, items) -> None:
+        from .files import FileOutcome, _shown_name
+
+        self._uploading = False
+        files, refused = [], []
+        for name, path, reason in items:
+            if path is None:
+                refused.append(FileOutcome(_shown_name(name), "refused", None, reason))
+            else:
+                files.append((name, Path(path).read_bytes()))
+        self.add_files(files, refused)
+
+    def _on_plan_upload(self, change) -> None:
         entries = change.new or ()
         if not entries:
             return
+        try:
+            content = entries[0]["content"]
+            if not isinstance(content, (bytes, bytearray, memoryview)) or len(content) > 10_000_000:
+                raise TypeError
+            content = bytes(content)
+        except (KeyError, TypeError, IndexError):
+            self.findings.notify("The plan upload was not a file of at most 10 MB.", "error")
+            return
+        try:
+            self.plan_upload.value = ()
+        except Exception:
+            pass
+        self.use_plan(content)
+
+    def use_plan(self, text: str | bytes) -> None:
+        """Take an edited plan.json (validated; a problem is shown with its field and fix, nothing changes)."""
+        self.findings.clear_notices()
+        try:
+            plan = self.model.use_plan(text)
+        except WorkbenchError as e:
+            self.findings.notify(self._for_the_page(f"The plan was not used: {e.message} {e.fix}".strip()), "error")
+            return
+        self.decisions.update(plan)
+        self.decisions.mark_stale(False)
+        if self.model.preview_version is not None:
+            self.mix.mark_stale("you uploaded a plan")
+            self.ab.mark_stale()
+        self.findings.notify(f"Your plan is in use: {len(plan.stems)} stems, every value checked. Generate preview "
+                             "to hear it, or Render full mix. Changing a category or an importance plans afresh.",
+                             "ok")
+        self.mix.set_status("Using your plan.json. Press Generate preview to hear it.", "info")
+
+    def _on_upload(self, change) -> None:
+        """Files from an ipywidgets ``FileUpload`` value (kept for notebooks that use one)."""
+        entries = change.new or ()
         files = []
         for e in entries:               # the browser may send anything: keep only well-formed entries
             try:
@@ -179,27 +301,14 @@ class Workbench:
             except (KeyError, TypeError):
                 continue
             files.append((name, content))
-        try:
-            self.upload.value = ()      # free the upload's memory; the bytes are ours now
-        except Exception:
-            pass
-        self.findings.clear_notices()
-
-        def job(progress):
-            outcome = self.model.add_uploads(files)
-            messages = list(outcome.refused)
-            kind = "warning" if messages else "ok"
-            if outcome.saved:
-                names = ", ".join(p.name for p in outcome.saved)
-                messages.insert(0, f"Added {len(outcome.saved)} file(s): {names}.")
-            self.findings.notify(messages, kind)
-            if outcome.saved:
-                self._load(lambda: self.model.base, progress)
-
-        self._run("Saving the uploaded files", job)
+        if files:
+            self.add_files(files)
 
     def _on_stem_change(self, kind: str, file: str, value: str) -> bool:
         """A category, importance or remove from the stem table: validate and apply through the model."""
+        if self._uploading:
+            self.findings.notify("Files are uploading: wait until they have arrived, then change the stems.")
+            return False
         try:
             if kind == "remove":
                 if self.busy:
@@ -207,6 +316,11 @@ class Workbench:
                     return False
                 self._run("Removing the stem", lambda progress: self._load(
                     lambda: self._remove_and_base(file), progress))
+                return True
+            if kind == "confirm":
+                self.model.confirm_category(file)
+                self.mix.set_status(f"Noted: {self.model.base.stem(file).name if self.model.base else file} is "
+                                    f"{value}.", "info")
                 return True
             if kind == "category":
                 changed = self.model.set_category(file, value)
@@ -259,6 +373,8 @@ class Workbench:
 
     def _after_preview(self) -> None:
         m = self.model
+        self.ab.refresh()
+        self.ab.set_solos(m.solo_files())
         self._show_suggested_importance()
         self.masking.update(m.analysis, m.plan)
         self.spectrograms.update(m.plan_session, m.plan, m.section, m.previews)
@@ -269,9 +385,15 @@ class Workbench:
             self.mix.mark_fresh()
             self.ab.mark_fresh()
             self.decisions.mark_stale(False)
-            self.mix.set_status(f"Preview ready: {m.section.seconds:.0f} s from {m.section.start_s:.1f} s. "
-                                "Listen to the A/B versions below, change what you like, or render the full mix.",
-                                "ok")
+            unsure = m.unconfirmed()
+            if unsure:
+                self.mix.set_status(f"Preview ready, with {len(unsure)} unconfirmed category guess(es): "
+                                    f"{', '.join(unsure)}. Confirm or change them in the stem table (marked ?); "
+                                    "until then the report lists them.", "warning")
+            else:
+                self.mix.set_status(f"Preview ready: {m.section.seconds:.0f} s from {m.section.start_s:.1f} s. "
+                                    "Listen to the A/B versions below, change what you like, or render the "
+                                    "full mix.", "ok")
 
     def _show_suggested_importance(self) -> None:
         """Show the importance the plan suggested (the part carrying the melody: high) in the stem table."""
@@ -299,6 +421,7 @@ class Workbench:
         m = self.model
         assert m.mix is not None and m.plan is not None      # render_mix set them
         r = m.mix.render
+        self.ab.set_full_mix(m.mix.audio_path, r.integrated_lufs, m.extra_versions())
         self.decisions.update(m.plan, stale=m.mix_stale)
         self.masking.update(m.analysis, m.plan)
         self._show_downloads()
@@ -316,6 +439,10 @@ class Workbench:
         session = loader()
         self.stems.removable = self.uploads and self.model.source_kind == "upload"
         self.stems.show(session)
+        for kind, chosen in (("importance", self.model.importance), ("category", self.model.category)):
+            for file, value in chosen.items():     # choices kept across uploads show in the table too
+                if file in self.stems.rows:
+                    self.stems.set_value(kind, file, value)
         self.findings.show(session)
         self.ab.clear(None, pending=False)
         self.decisions.update(None)
@@ -326,7 +453,12 @@ class Workbench:
         if session is None:
             self.mix.set_status("Load stems to start.")
             return
-        self.mix.set_status("Stems loaded. Check the categories and importances, then press Generate preview."
+        from ..confidence import unsure_stems
+
+        asks = len(unsure_stems(session))
+        ask = (f" {asks} category guess(es) are unsure (marked ?, listed first): confirm or change them."
+               if asks else "")
+        self.mix.set_status("Stems loaded. Check the categories and importances, then press Generate preview." + ask
                             if session.can_mix else
                             "Some stems cannot be mixed (red badges): fix or remove them first.",
                             "info" if session.can_mix else "error")

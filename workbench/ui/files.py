@@ -196,8 +196,8 @@ def sanitise_upload_name(name: str, taken: Iterable[str] = ()) -> str:
     spaces go (no hidden files, no ``..``), the length is capped, an empty
     result becomes ``stem``, and a number is added when the name is taken
     (case-insensitively). A name that does not end in ``.wav`` gets ``.wav``
-    added (``notes.txt`` → ``notes.txt.wav``): the checks judge the content,
-    not the name, so a non-WAV still shows up with its ``not_wav`` finding.
+    added (``notes.txt`` → ``notes.txt.wav``); :func:`save_uploads` refuses
+    such files before they get here.
 
     Examples
     --------
@@ -284,17 +284,107 @@ def format_size(n_bytes: float) -> str:
     return f"{n / (1000 * MB):.3g} GB"
 
 
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one uploaded file.
+
+    Attributes
+    ----------
+    name : str
+        The name the browser sent, as shown in messages (quoted, printable).
+    status : {"added", "replaced", "refused"}
+    saved_as : Path or None
+        Where it was written (``None`` when refused).
+    reason : str
+        Why it was refused, and the fix, in plain words (empty otherwise).
+    """
+
+    name: str
+    status: str
+    saved_as: Path | None = None
+    reason: str = ""
+
+    def message(self) -> str:
+        if self.status == "added":
+            return f"{self.name} added."
+        if self.status == "replaced":
+            return f"{self.name} replaced the stem uploaded earlier under the same name."
+        return f"{self.name} was not added: {self.reason}"
+
+
 @dataclass
 class UploadOutcome:
-    """What :func:`save_uploads` did: the files written and a message per file refused."""
+    """What :func:`save_uploads` did, file by file."""
 
-    saved: list[Path] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
+    files: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def saved(self) -> list[Path]:
+        """Files written (added or replaced)."""
+        return [f.saved_as for f in self.files if f.saved_as is not None]
+
+    @property
+    def refused(self) -> list[str]:
+        """One plain-words message per refused file."""
+        return [f.message() for f in self.files if f.status == "refused"]
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.files)
+
+    @property
+    def all_added(self) -> bool:
+        """Every file was added or replaced (the notice may be green)."""
+        return bool(self.files) and not self.refused
+
+    def summary(self) -> str:
+        """``"Added 2 file(s), replaced 1, refused 1."``"""
+        parts = [f"Added {self.count('added')} file(s)"]
+        if self.count("replaced"):
+            parts.append(f"replaced {self.count('replaced')}")
+        if self.count("refused"):
+            parts.append(f"refused {self.count('refused')}")
+        return ", ".join(parts) + "."
+
+
+def refuse_reason(content: bytes | memoryview) -> str:
+    """Why uploaded bytes cannot be a stem (empty string: they read as a WAV).
+
+    Judged by the content, not the name (the format sniffing and the header
+    read of :mod:`workbench.checks`): a text file called ``.wav`` or an MP3
+    renamed ``.wav`` is refused, as is a WAV whose header is damaged.
+    """
+    import soundfile as sf
+
+    from ..checks import WAV_FORMATS
+
+    data = bytes(memoryview(content)[:16])
+    if not data:
+        return "the file is empty (0 bytes). Export the stem again; the export probably failed."
+    is_wav = len(data) >= 12 and data[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and data[8:12] == b"WAVE"
+    if not is_wav and data[:4] != b"riff":
+        return ("its content is not a WAV (judged by the bytes, not the name). Export the stem from your DAW "
+                "as WAV (16-bit, 44.1 kHz).")
+    try:
+        info = sf.info(io.BytesIO(bytes(content)))
+    except Exception as exc:
+        detail = str(exc).split("\n")[0][:120]
+        return (f"it starts like a WAV but cannot be read ({detail}). Export the stem again; if it was copied "
+                "or downloaded, copy it again.")
+    if info.format not in WAV_FORMATS:
+        return f"it is a {info.format} file, not a WAV. Export the stem from your DAW as WAV."
+    if info.frames == 0:
+        return "it holds no audio (0 samples). Bounce the stem again from 0:00 to the end of the song."
+    return ""
 
 
 def save_uploads(files: Iterable[tuple[str, bytes | memoryview]], folder: Path,
                  limits: UploadLimits) -> UploadOutcome:
     """Write uploaded files into ``folder`` under sanitised names, within the caps.
+
+    A file is refused (with its reason) when its name does not end in ``.wav``
+    (a ``.txt`` is never renamed), its content is not a readable WAV
+    (:func:`refuse_reason`), or it breaks a cap. A file with the same name as
+    one uploaded before (case-insensitively) **replaces** it.
 
     Parameters
     ----------
@@ -309,39 +399,50 @@ def save_uploads(files: Iterable[tuple[str, bytes | memoryview]], folder: Path,
     Returns
     -------
     UploadOutcome
-        One plain-words message per refused file; nothing raises for a bad upload.
+        One :class:`FileOutcome` per file, in the order sent; nothing raises for a bad upload.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    existing = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav"]
-    taken = [p.name for p in existing]
-    total = sum(p.stat().st_size for p in existing)
-    count = len(existing)
+    existing = {p.name.casefold(): p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav"}
+    sizes = {k: p.stat().st_size for k, p in existing.items()}
     out = UploadOutcome()
     for raw_name, content in files:
         shown = _shown_name(raw_name)
         size = memoryview(content).nbytes
+
+        def refuse(reason: str, shown: str = shown) -> None:
+            out.files.append(FileOutcome(shown, "refused", None, reason))
+
+        last = re.split(r"[/\\]", str(raw_name))[-1]
+        if not last.lower().endswith(".wav"):
+            suffix = Path(last).suffix or "no extension"
+            refuse(f"only WAV files (.wav) are taken, and this one is {suffix}. Export the stem as WAV.")
+            continue
         if size > limits.max_file_bytes:
-            out.refused.append(f"{shown} was not added: it is {format_size(size)}, above the limit of "
-                               f"{format_size(limits.max_file_bytes)} per file. Export a shorter or "
-                               f"16-bit version, or ask for a larger limit.")
+            refuse(f"it is {format_size(size)}, above the limit of {format_size(limits.max_file_bytes)} per file. "
+                   "Export a shorter or 16-bit version, or ask for a larger limit.")
             continue
-        if count + 1 > limits.max_stems:
-            out.refused.append(f"{shown} was not added: a session holds at most {limits.max_stems} stems. "
-                               "Combine some parts into one stem (e.g. all toms) or remove a stem first.")
+        name = sanitise_upload_name(raw_name)
+        key = name.casefold()
+        replacing = key in existing
+        count = len(existing) + (0 if replacing else 1)
+        total = sum(sizes.values()) - sizes.get(key, 0) + size
+        if count > limits.max_stems:
+            refuse(f"a session holds at most {limits.max_stems} stems. Combine some parts into one stem "
+                   "(e.g. all toms) or remove a stem first.")
             continue
-        if total + size > limits.max_session_bytes:
-            out.refused.append(f"{shown} was not added: the session would hold {format_size(total + size)}, "
-                               f"above the limit of {format_size(limits.max_session_bytes)}. Remove a stem "
-                               "or upload shorter stems.")
+        if total > limits.max_session_bytes:
+            refuse(f"the session would hold {format_size(total)}, above the limit of "
+                   f"{format_size(limits.max_session_bytes)}. Remove a stem or upload shorter stems.")
             continue
-        name = sanitise_upload_name(raw_name, taken)
-        dest = folder / name
+        why = refuse_reason(content)
+        if why:
+            refuse(why)
+            continue
+        dest = existing[key] if replacing else folder / name
         with atomic_path(dest) as tmp:
             tmp.write_bytes(content)
-        taken.append(name)
-        total += size
-        count += 1
-        out.saved.append(dest)
+        existing[key], sizes[key] = dest, size
+        out.files.append(FileOutcome(shown, "replaced" if replacing else "added", dest))
     return out
 
 

@@ -13,6 +13,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..errors import ParameterError
 from ..mixing.plan import STAGES
 from .files import wav_bytes
 from .style import esc
@@ -23,7 +24,7 @@ def only(*stages: str) -> frozenset:
     ``only()``: bypass everything)."""
     for stage in stages:
         if stage not in STAGES:
-            raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+            raise ParameterError(f"stage must be one of {STAGES}, got {stage!r}")
     return frozenset(STAGES) - set(stages)
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import ipywidgets as W
 
 from .model import AB_VARIANTS, Variant
-from .style import esc
+from .player import ABPlayer, Version
+from .style import esc, style_html, with_terms
 
 #: Update the progress bar at most this often (s): each update is a message to the browser.
 PROGRESS_INTERVAL_S = 0.15
@@ -95,7 +96,7 @@ class MixPanel:
 
     def set_status(self, text: str, kind: str = "info") -> None:
         cls = {"ok": "wb-ok", "warning": "wb-warn", "error": "wb-err"}.get(kind, "")
-        self.status.value = f"<span class='{cls}'>{esc(text)}</span>"
+        self.status.value = f"<span class='{cls}'>{with_terms(text)}</span>"
 
     @property
     def stale(self) -> bool:
@@ -127,7 +128,7 @@ def describe_result(result) -> str:
 
 
 class ABPlayers:
-    """Players for the same preview section: plain sum, automix, and each stage bypassed.
+    """The A/B of the preview in one :class:`~workbench.ui.player.ABPlayer`, plus the full mix and solo stems.
 
     Parameters
     ----------
@@ -138,58 +139,86 @@ class ABPlayers:
     """
 
     def __init__(self, results: Mapping[str, object] | None = None, section=None) -> None:
-        self.cards: dict[str, W.Widget] = {}
-        self.players: dict[str, W.Audio] = {}
+        self.players: dict[str, Version] = {}
+        self.solos: dict[str, Version] = {}
+        self.full: dict[str, Version] = {}
+        self._section = None
         self._stale = False
         self._layout()
         if results:
             self.show(results, section)
 
     def _layout(self) -> None:
-        self.heading = W.HTML("<span class='wb-meta'>The A/B players appear here after Generate preview.</span>")
+        self.heading = W.HTML("<span class='wb-meta'>The A/B player appears here after Generate preview.</span>")
         self.banner = W.HTML()
-        self.grid = W.HBox([], layout=W.Layout(flex_flow="row wrap"))
-        self.widget = W.VBox([self.heading, self.banner, self.grid])
+        self.player = ABPlayer()
+        self.legend = W.HTML()
+        self.legend.add_class("wb-ab-legend")
+        self.widget = W.VBox([W.HTML(style_html()), self.heading, self.banner, self.player, self.legend])
         self.widget.add_class("wb-ab")
 
     # ---------------------------------------------------------------- public
     def clear(self, section=None, *, pending: bool = True) -> None:
-        """Empty the players (a new preview is being made)."""
-        self.cards, self.players = {}, {}
-        self.grid.children = ()
+        """Empty the player (a new preview is being made)."""
+        self.players, self.solos, self.full = {}, {}, {}
+        self.legend.value = ""
+        self.player.set_versions({})
         self.set_section(section, pending=pending)
         self.mark_fresh()
 
     def set_section(self, section, *, pending: bool = False) -> None:
+        self._section = section
         if section is None:
             self.heading.value = ("<span class='wb-meta'>Rendering the A/B versions…</span>" if pending else
-                                  "<span class='wb-meta'>The A/B players appear here after Generate preview.</span>")
+                                  "<span class='wb-meta'>The A/B player appears here after Generate preview.</span>")
             return
-        self.heading.value = (f"<b>A/B: the same {section.seconds:.0f} s of the song, every version at the "
-                              f"same loudness</b><br><span class='wb-meta'>{esc(section.reason)}</span>")
+        self.heading.value = (f"<b>A/B: the same {section.seconds:.0f} s of the song in every version — press a "
+                              f"version to switch at the same moment</b><br><span class='wb-meta'>"
+                              f"{esc(section.reason)}</span>")
 
     def show(self, results: Mapping[str, object], section=None) -> None:
         self.clear(section, pending=False)
         for v in AB_VARIANTS:
             if v.key in results:
-                self.add(v, results[v.key])
+                self.add(v, results[v.key], refresh=False)
+        self.refresh()
 
-    def add(self, variant: Variant, result) -> None:
-        """Add (or replace) the player of one version from its rendered file."""
-        data = Path(result.path).read_bytes()
-        player = W.Audio(value=data, format="wav", autoplay=False, loop=False, controls=True,
-                         layout=W.Layout(width="260px"))
-        player.add_class("wb-player")
-        player.add_class(f"wb-player-{variant.key}")
-        card = W.VBox([W.HTML(f"<div class='wb-card-title'>{esc(variant.label)}</div>"
-                              f"<div class='wb-meta'>{esc(variant.explains)}<br>{esc(describe_result(result))}"
-                              f"</div>"), player], layout=W.Layout(width="290px"))
-        card.add_class("wb-card")
-        card.add_class(f"wb-card-{variant.key}")
-        self.cards[variant.key] = card
-        self.players[variant.key] = player
+    def add(self, variant: Variant, result, *, refresh: bool | None = None) -> None:
+        """Add (or replace) one version from its rendered file.
+
+        The player is sent to the browser at once for the automix (so there is
+        something to hear quickly) and otherwise on :meth:`refresh`.
+        """
+        start = self._section.start_s if self._section is not None else 0.0
+        self.players[variant.key] = Version(Path(result.path), variant.label, "preview", start,
+                                            getattr(result, "integrated_lufs", None),
+                                            f"{variant.explains} ({describe_result(result)})")
+        if refresh or (refresh is None and variant.key == "automix"):
+            self.refresh()
+
+    def set_solos(self, files) -> None:
+        """Each processed stem of the preview section alone (``files``: its WAVs, named after the stems)."""
+        start = self._section.start_s if self._section is not None else 0.0
+        self.solos = {f"solo:{Path(f).stem}": Version(Path(f), Path(f).stem, "solo", start, None,
+                                                      f"{Path(f).stem} alone, as it sits in the automix")
+                      for f in files}
+        self.refresh()
+
+    def set_full_mix(self, mix_path, lufs: float | None = None, extra: Mapping[str, Path] | None = None) -> None:
+        """The rendered full mix, and other versions when present (``{name: WAV}``: vocal up, TV mix...)."""
+        self.full = {"mix": Version(Path(mix_path), "Full mix", "mix", 0.0, lufs, "the whole song, mastered")}
+        for name, path in (extra or {}).items():
+            self.full[f"version:{name}"] = Version(Path(path), name, "versions", 0.0, None, f"release version: {name}")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Send the versions to the browser's player."""
         order = [v.key for v in AB_VARIANTS]
-        self.grid.children = tuple(self.cards[k] for k in sorted(self.cards, key=order.index))
+        previews = {k: self.players[k] for k in sorted(self.players, key=lambda k: order.index(k)
+                                                        if k in order else len(order))}
+        self.player.set_versions({**previews, **self.full, **self.solos})
+        self.legend.value = "".join(
+            f"<div class='wb-meta'><b>{esc(v.label)}</b>: {with_terms(v.explains)}</div>" for v in previews.values())
 
     @property
     def stale(self) -> bool:

@@ -79,6 +79,8 @@ class WorkbenchModel:
         self._clear_outputs()
 
     def _clear_outputs(self) -> None:
+        self.user_plan: MixPlan | None = None
+        self.user_plan_version: int | None = None
         self.analysis: Analysis | None = None
         self.plan: MixPlan | None = None
         self.plan_session: Session | None = None
@@ -119,6 +121,15 @@ class WorkbenchModel:
         if outcome.saved:
             self._reload_uploads()
         return outcome
+
+    def discard_uploads(self) -> None:
+        """Delete every uploaded stem of this session (the user chose the sample session instead)."""
+        for p in self._uploaded_files():
+            p.unlink()
+        if self.source_kind == "upload":
+            self.base, self.importance, self.category = None, {}, {}
+            self.version += 1
+            self._clear_outputs()
 
     def remove_upload(self, file: str) -> None:
         """Delete one uploaded stem (by its file name in the session) and reload the rest."""
@@ -196,6 +207,27 @@ class WorkbenchModel:
         self.version += 1
         return True
 
+    def confirm_category(self, key: str) -> str:
+        """The user confirms a stem's guessed category as it is; returns the category.
+
+        The guess becomes the user's choice (no longer listed as unsure). The
+        category is unchanged, so the preview and the plan stay valid.
+        """
+        stem = self._stem(key)
+        category = self.category.get(stem.file, stem.category)
+        if category not in CATEGORY_NAMES:
+            raise WorkbenchError("no_category", f"{stem.name} has no category to confirm.",
+                                 "Pick one from the list.")
+        self.category[stem.file] = category
+        return category
+
+    def unconfirmed(self) -> list[str]:
+        """Names of the stems whose category is still an unsure guess (see :mod:`workbench.confidence`)."""
+        from ..confidence import unsure_stems
+
+        session = self.session
+        return [] if session is None else [f"{s.name} ({s.category}?)" for s in unsure_stems(session)]
+
     def _stem(self, key: str):
         if self.base is None:
             raise WorkbenchError("no_session", "No stems are loaded.", "Upload stems or use the sample session.")
@@ -232,8 +264,43 @@ class WorkbenchModel:
                 self._excerpts[key] = None
         return self._excerpts[key]
 
+    def use_plan(self, text: str | bytes) -> MixPlan:
+        """Take an edited ``plan.json`` (its text) for the loaded stems.
+
+        The plan is checked field by field (:meth:`MixPlan.from_json`) and
+        against the stems (:meth:`MixPlan.check_session`); it is then what
+        Generate preview and Render full mix play, until a category or an
+        importance is changed (which plans afresh).
+
+        Raises
+        ------
+        WorkbenchError
+            ``bad_plan`` / ``plan_mismatch`` / ``nothing_to_mix`` naming the field or stem and the fix;
+            ``no_session`` when no stems are loaded.
+        """
+        from ..mixing.plan import MixPlan
+
+        session = self.session
+        if session is None:
+            raise WorkbenchError("no_session", "Load the stems the plan was made for first.",
+                                 "Upload the stems (or use the sample session), then upload the plan.")
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError:
+                raise WorkbenchError("bad_plan", "The plan file is not UTF-8 text.",
+                                     "Upload the plan.json that Render full mix or `workbench mix` wrote.") from None
+        if not text.lstrip().startswith("{"):
+            raise WorkbenchError("bad_plan", "The plan file is not a JSON object (it should start with '{').",
+                                 "Upload the plan.json that Render full mix or `workbench mix` wrote.")
+        plan = MixPlan.from_json(text)
+        plan.check_session(session)
+        self.user_plan, self.user_plan_version = plan, self.version
+        self.plan, self.plan_session, self.plan_version = plan, session, self.version
+        return plan
+
     def make_plan(self, progress: JobProgress | None = None) -> MixPlan:
-        """Check, analyse (cached) and plan the current choices; choose the preview section."""
+        """Check, analyse (cached) and plan the current choices (or take the user's plan); choose the section."""
         from ..mixing.planner import plan_mix
         from ..mixing.preview import choose_section
         from ..pipeline import prepare
@@ -244,7 +311,11 @@ class WorkbenchModel:
         version = self.version
         session, analysis = prepare(session, cache_dir=self.work.cache, progress=(
             (lambda stage, f: progress("Analysing the stems", f)) if progress else None))
-        plan = plan_mix(session, analysis, self.settings, **self.toward())
+        if self.user_plan is not None and self.user_plan_version == version:
+            plan = self.user_plan
+        else:
+            self.user_plan = None
+            plan = plan_mix(session, analysis, self.settings, **self.toward())
         section = choose_section(analysis, self.settings.preview_seconds, plan.sample_rate)
         self.analysis, self.plan, self.plan_session, self.section = analysis, plan, session, section
         self.plan_version = version
@@ -278,9 +349,29 @@ class WorkbenchModel:
             if on_done:
                 on_done(v, result)
 
+        solo = self.work.ab / "solo"
+        shutil.rmtree(solo, ignore_errors=True)
         render_ab(plan, session, section, self.work.ab, progress=scaled(0.15, 1.0), on_done=done,
-                  cache=self.stem_cache)
+                  cache=self.stem_cache, solo_dir=solo)
         return self.previews
+
+    def solo_files(self) -> list[Path]:
+        """The processed stems of the latest preview section (for solo listening)."""
+        solo = self.work.ab / "solo"
+        return sorted(solo.glob("*.wav"), key=lambda p: p.name.casefold()) if solo.is_dir() else []
+
+    def extra_versions(self) -> dict[str, Path]:
+        """Other versions of the full mix when the render made them: ``versions/<name>.wav``, ``delivery/*.wav``."""
+        if self.mix is None:
+            return {}
+        out = Path(self.mix.audio_path).parent
+        found: dict[str, Path] = {}
+        for sub in ("versions", "delivery"):
+            folder = out / sub
+            if folder.is_dir():
+                for p in sorted(folder.glob("*.wav"), key=lambda p: p.name.casefold()):
+                    found[p.stem if sub == "versions" else f"{sub}: {p.stem}"] = p
+        return found
 
     def render_mix(self, progress: JobProgress | None = None):
         """Render the full mix with the current choices, and export the DAW projects.

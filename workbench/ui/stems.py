@@ -17,11 +17,12 @@ import ipywidgets as W
 
 from ..categories import CATEGORY_NAMES
 from ..checks import summarise
+from ..confidence import describe_guess, is_unsure
 from ..session import IMPORTANCE_LEVELS, Session, Stem
-from .style import badge, esc, findings_html
+from .style import badge, esc, findings_html, style_html
 
 #: Column widths of the stem table (name, player, category, suggestion, importance, findings).
-COLUMNS = ("200px", "250px", "150px", "160px", "250px", "1 1 auto")
+COLUMNS = ("190px", "250px", "150px", "160px", "262px", "1 1 auto")
 
 IMPORTANCE_TOOLTIPS = ("background: sits behind the others, more reverb, cut first where parts clash",
                        "normal: carries the song along with the rest",
@@ -48,12 +49,8 @@ def format_line(stem: Stem) -> str:
 
 
 def suggestion_text(stem: Stem) -> str:
-    """What the autodetect said, e.g. ``"Keys (92%)"``."""
-    if not stem.category or stem.category_source in ("none", "user"):
-        return "no guess — pick one"
-    how = {"name": "from the name", "audio": "from the sound", "name+audio": "name and sound"}.get(
-        stem.category_source, stem.category_source)
-    return f"{stem.category} ({stem.confidence:.0%}) · {how}"
+    """What the autodetect said, with a measured figure (see :func:`workbench.confidence.describe_guess`)."""
+    return describe_guess(stem)
 
 
 def _excerpt(stem: Stem) -> bytes | None:
@@ -74,6 +71,8 @@ class _Row:
         self.file = stem.file
         self.suggested = stem.category
         self.suggestion = suggestion_text(stem)
+        self.unsure = is_unsure(stem)
+        self.confirmed = False
         self.name = _cell(W.HTML(f"<b>{esc(stem.name)}</b><br><span class='wb-meta'>{esc(stem.file)}<br>"
                                  f"{esc(format_line(stem))}</span>"), COLUMNS[0])
         self.name.add_class("wb-stem-name")
@@ -84,16 +83,26 @@ class _Row:
                                    value=stem.category if stem.category in CATEGORY_NAMES else None,
                                    layout=W.Layout(width=COLUMNS[2]))
         self.category.add_class("wb-category")
-        self.auto = _cell(W.HTML(), COLUMNS[3])
+        self.auto = W.HTML(layout=W.Layout(width="100%"))
         self.auto.add_class("wb-auto-label")
+        self.auto_cell = _cell(W.VBox([self.auto]), COLUMNS[3])
+        self.auto_cell.add_class("wb-auto-cell")
         self.show_suggestion(stem.category)
         self.importance = W.ToggleButtons(options=IMPORTANCE_LEVELS, value=stem.importance,
-                                          tooltips=IMPORTANCE_TOOLTIPS, style={"button_width": "68px"},
+                                          tooltips=IMPORTANCE_TOOLTIPS, style={"button_width": "72px"},
                                           layout=W.Layout(width=COLUMNS[4]))
         self.importance.add_class("wb-importance")
         self.findings = _cell(W.HTML(findings_html(findings, empty="OK")), COLUMNS[5])
         self.findings.add_class("wb-stem-findings")
-        cells = [self.name, self.player_box, self.category, self.auto, self.importance, self.findings]
+        cells = [self.name, self.player_box, self.category, self.auto_cell, self.importance, self.findings]
+        self.confirm = None
+        if self.unsure:
+            # An unsure guess asks for a click: confirm it here, or pick another category.
+            self.confirm = W.Button(description=f"Yes, {stem.category}", icon="check",
+                                    tooltip=f"Confirm that {stem.name} is {stem.category}",
+                                    layout=W.Layout(width="auto", max_width=COLUMNS[3]))
+            self.confirm.add_class("wb-confirm")
+            self.auto_cell.children = (self.auto, self.confirm)
         self.remove = None
         if removable:
             self.remove = W.Button(description="", icon="trash", tooltip=f"Remove {stem.name} from the session",
@@ -102,6 +111,8 @@ class _Row:
             cells.append(self.remove)
         self.box = W.HBox(cells, layout=W.Layout(width="100%"))
         self.box.add_class("wb-stem-row")
+        if self.unsure:
+            self.box.add_class("wb-row-unsure")
 
     def set_player(self, wav: bytes | None, *, pending: bool = False) -> None:
         if wav:
@@ -113,12 +124,27 @@ class _Row:
         self.player_box.children = (player,)
 
     def show_suggestion(self, chosen: str | None) -> None:
-        if chosen and chosen != self.suggested:
-            text = (f"<span class='wb-auto wb-auto-user'>your choice</span><br>"
+        if chosen and (chosen != self.suggested or self.confirmed):
+            self.settle()
+            said = "you confirmed it" if chosen == self.suggested else "your choice"
+            text = (f"<span class='wb-auto wb-auto-user'>{said}</span><br>"
                     f"<span class='wb-auto'>suggested: {esc(self.suggestion)}</span>")
+        elif self.unsure:
+            question, _, rest = self.suggestion.partition(" · ")
+            text = (f"<span class='wb-unsure-q'>{esc(question)}</span><br>"
+                    f"<span class='wb-auto'>{esc(rest)}</span>")
         else:
             text = f"<span class='wb-auto'>{esc(self.suggestion)}</span>"
         self.auto.value = text
+
+    def settle(self) -> None:
+        """The user confirmed or chose the category: the row no longer asks."""
+        if self.unsure:
+            self.unsure = False
+            self.box.remove_class("wb-row-unsure")
+            if self.confirm is not None:
+                self.auto_cell.children = (self.auto,)
+                self.confirm = None
 
 
 class StemTable:
@@ -161,26 +187,31 @@ class StemTable:
         self.header.add_class("wb-stem-head")
         self.empty = W.HTML("<span class='wb-meta'>No stems yet: upload WAV stems or use the sample session.</span>")
         self.body = W.VBox([])
-        self.widget = W.VBox([self.empty])
+        self.style = W.HTML(style_html())       # the table looks right on its own in a notebook too
+        self.style.add_class("wb-style")
+        self.widget = W.VBox([self.style, self.empty])
         self.widget.add_class("wb-stem-table")
 
     # ---------------------------------------------------------------- public
     def on_change(self, handler: Callable[[str, str, str], bool | None]) -> None:
-        """Call ``handler(kind, file, value)`` on a change; ``kind`` is ``"category"``,
-        ``"importance"`` or ``"remove"``. A handler returning ``False`` refuses the
-        change and the row goes back to its previous value."""
+        """Call ``handler(kind, file, value)`` on a change.
+
+        ``kind`` is ``"category"``, ``"confirm"`` (an unsure category confirmed
+        as it is), ``"importance"`` or ``"remove"``. A handler returning
+        ``False`` refuses the change and the row goes back to its previous value."""
         self._handlers.append(handler)
 
     def show(self, session: Session | None, excerpts: dict[str, bytes | None] | None = None) -> None:
         """Rebuild the rows for ``session`` (``None``: no stems)."""
         self.rows = {}
         if session is None or not session.stems:
-            self.widget.children = (self.empty,)
+            self.widget.children = (self.style, self.empty)
             return
         by_stem: dict = {}
         for f in session.findings:
             by_stem.setdefault(f.stem, []).append(f)
-        for stem in session.stems:
+        # Unsure guesses first: they are what the user has to look at.
+        for stem in sorted(session.stems, key=lambda st: not is_unsure(st)):
             row = _Row(stem, by_stem.get(stem.file, []), self.removable)
             self._wire(row)
             self.rows[stem.file] = row
@@ -189,7 +220,7 @@ class StemTable:
             elif self.players:
                 row.set_player(_excerpt(stem))
         self.body.children = tuple(r.box for r in self.rows.values())
-        self.widget.children = (self.header, self.body)
+        self.widget.children = (self.style, self.header, self.body)
 
     def set_player(self, file: str, wav: bytes | None) -> None:
         """Give a stem's row its player (``None``: no playable audio)."""
@@ -216,6 +247,14 @@ class StemTable:
         row.importance.observe(lambda ch, row=row: self._on_value(row, "importance", ch), names="value")
         if row.remove is not None:
             row.remove.on_click(lambda _b, row=row: self._emit("remove", row.file, row.file))
+        if row.confirm is not None:
+            row.confirm.on_click(lambda _b, row=row: self._on_confirm(row))
+
+    def _on_confirm(self, row: _Row) -> None:
+        value = row.category.value
+        if value in CATEGORY_NAMES and self._emit("confirm", row.file, value):
+            row.confirmed = True
+            row.show_suggestion(value)
 
     # ---------------------------------------------------------------- callbacks
     def _on_value(self, row: _Row, kind: str, change) -> None:
@@ -280,6 +319,11 @@ class FindingsPanel:
             messages = [messages]
         cls = {"error": " wb-notice-error", "ok": " wb-notice-ok"}.get(kind, "")
         self.notices.value = "".join(f"<div class='wb-notice{cls}'>{esc(m)}</div>" for m in messages)
+
+    def notify_html(self, html: str, kind: str = "warning") -> None:
+        """Show one notice made of ready HTML (the caller escaped every user text in it)."""
+        cls = {"error": " wb-notice-error", "ok": " wb-notice-ok"}.get(kind, "")
+        self.notices.value = f"<div class='wb-notice{cls}'>{html}</div>"
 
     def clear_notices(self) -> None:
         self.notices.value = ""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ipywidgets as W
 
-from .style import esc
+from .style import esc, with_terms
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,9 @@ def decisions_html(plan, only: str | None = None) -> str:
     """
     key = only.casefold() if only else None
     rows = "".join(f"<tr><td class='wb-where'>{esc(w)}</td><td class='wb-what'>{esc(what)}</td>"
-                   f"<td>{esc(why)}</td></tr>" for w, what, why in plan.decisions()
+                   f"<td>{with_terms(why)}</td></tr>" for w, what, why in plan.decisions()
                    if key is None or key in w.casefold() or key in what.casefold())
-    notes = "" if key else "".join(f"<li>{esc(n)}</li>" for n in getattr(plan, "notes", []) or [])
+    notes = "" if key else "".join(f"<li>{with_terms(n)}</li>" for n in getattr(plan, "notes", []) or [])
     out = (f"<table class='wb-decisions'><thead><tr><th>Where</th><th>What</th><th>Why</th></tr></thead>"
            f"<tbody>{rows}</tbody></table>")
     if notes:
