@@ -64,6 +64,7 @@ def check_offline_export(nb, name, tmp_path):
     assert all(re.search(r"""src=["']data:audio/wav;base64,""", a) for a in audio), \
         f"{name}: an <audio> without embedded data"
     assert not remote_urls(html), f"{name}: loads from the network: {remote_urls(html)[:3]}"
+    assert "wb-exercise-result" in html, f"{name}: no scored exercise in the exported HTML"
     for text in MUST_SHOW.get(name, []):
         assert text in html, f"{name}: {text!r} missing from the exported HTML"
     if name == "03_automix_step_by_step":
