@@ -772,7 +772,8 @@ def _window_energy_on_signal(stft: StftStream, n_samples: int) -> float:
 
 def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int, *,
                         labels: tuple[str, str] = ("before", "after"), eq: Sequence[EQBand] | None = None,
-                        difference: bool = False, title: str | None = None) -> Figure:
+                        difference: bool = False, title: str | None = None,
+                        fmin_hz: float | None = None, fmax_hz: float | None = None) -> Figure:
     """Long-term spectra of two versions of a sound overlaid, optionally with the EQ curve.
 
     Parameters
@@ -790,6 +791,9 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
         Also draw the measured ``after − before`` (dB) on that right axis, to
         compare what happened with what the EQ curve says.
     title : str or None
+    fmin_hz, fmax_hz : float or None
+        Zoom on this frequency range (default: the whole audible range); e.g.
+        :func:`workbench.teach.eq_focus_hz` of the EQ.
 
     Returns
     -------
@@ -797,8 +801,11 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
         Levels per 1/6 octave (:func:`long_term_spectrum`) on a log-frequency axis.
     """
     sample_rate = sample_rate_hz(sample_rate)
-    fmax = min(FMAX_HZ, 0.45 * sample_rate)
-    f = np.geomspace(FMIN_HZ, fmax, 400)
+    fmin = FMIN_HZ if fmin_hz is None else max(1.0, float(fmin_hz))
+    fmax = min(FMAX_HZ if fmax_hz is None else float(fmax_hz), 0.45 * sample_rate)
+    if not fmin < fmax:
+        raise ParameterError(f"fmin_hz ({fmin:g}) must be below fmax_hz ({fmax:g}).", "Widen the zoom range.")
+    f = np.geomspace(fmin, fmax, 400)
     lb = long_term_spectrum(before, sample_rate, f)
     la = long_term_spectrum(after, sample_rate, f)
 
@@ -810,7 +817,7 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
     bottom = max(top - 78.0, math.floor((min(lb.min(), la.min()) - 3.0) / 6.0) * 6.0)
     ax.set_ylim(bottom, top)
     ax.set_ylabel("level per 1/6 octave (dBFS)")
-    _freq_axis(ax, "x", FMIN_HZ, fmax)
+    _freq_axis(ax, "x", fmin, fmax)
     ax.grid(color="0.92")
     ax.set_axisbelow(True)
     handles, names = ax.get_legend_handles_labels()
@@ -826,7 +833,7 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
             ax2.plot(f, diff, color="#762a83", linewidth=1.2, linestyle=":",
                      label=f"measured change: {labels[1]} − {labels[0]} (dB)")
             curves.append(diff)
-        peak = max(float(np.max(np.abs(c[f >= 30.0]))) for c in curves)
+        peak = max(float(np.max(np.abs(c[f >= 30.0]), initial=0.0)) for c in curves)
         lim = min(24.0, max(6.0, 3.0 * math.ceil((peak + 1.0) / 3.0)))
         ax2.set_ylim(-lim, lim)
         ax2.axhline(0.0, color="#1b7837", linewidth=0.6, alpha=0.5)

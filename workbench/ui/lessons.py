@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 
 from ..errors import ParameterError
 from ..mixing.plan import STAGES
-from .files import wav_bytes
 from .style import esc
 
 
@@ -29,30 +28,44 @@ def only(*stages: str) -> frozenset:
     return frozenset(STAGES) - set(stages)
 
 
-#: Longest excerpt a lesson's player embeds (s): each second of 44.1 kHz stereo 16-bit WAV is
-#: 176 kB (235 kB as base64 in the page), so the eight players of lesson 4 at 5 s keep it under 11 MB.
+#: Longest excerpt a lesson's player embeds (s). Players embed 16-bit FLAC (lossless; about half the
+#: 176 kB a second of 44.1 kHz stereo WAV takes, a third more as base64 in the page), so a lesson with
+#: fourteen 5-second players stays near 10 MB when exported.
 PLAYER_MAX_SECONDS = 5.0
+
+
+def flac_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    """``(channels, samples)`` float audio as the bytes of a 16-bit FLAC file (lossless)."""
+    import io
+
+    import soundfile as sf
+
+    a = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(a, -1.0, 1.0).T, int(sample_rate), subtype="PCM_16", format="FLAC")
+    return buf.getvalue()
 
 
 @dataclass(frozen=True)
 class Player:
-    """A labelled HTML5 ``<audio>`` player whose WAV is embedded as a ``data:`` URL.
+    """A labelled HTML5 ``<audio>`` player whose sound (FLAC or WAV bytes) is embedded as a ``data:`` URL.
 
     Plain HTML (no widget, no script): it plays in Jupyter, in Voila and in a
     lesson exported with ``nbconvert --to html``, with the network off.
     """
 
-    wav: bytes
+    data: bytes
     label: str = ""
     note: str = ""
+    mime: str = "audio/flac"
 
     def html(self) -> str:
         """The player as an HTML fragment (label, note, ``<audio controls>`` with a data: source)."""
-        data = base64.b64encode(self.wav).decode("ascii")
+        data = base64.b64encode(self.data).decode("ascii")
         note = f"<br><span style='color:#666;font-size:12px'>{esc(self.note)}</span>" if self.note else ""
         return (f"<div class='wb-lesson-player' style='display:inline-block;margin:0 16px 8px 0;"
                 f"vertical-align:top'><b>{esc(self.label)}</b>{note}<br>"
-                f"<audio controls preload='auto' style='width:300px' src='data:audio/wav;base64,{data}'>"
+                f"<audio controls preload='auto' style='width:300px' src='data:{self.mime};base64,{data}'>"
                 f"</audio></div>")
 
     def _repr_html_(self) -> str:
@@ -81,8 +94,8 @@ def excerpt(audio: np.ndarray, sample_rate: int, max_seconds: float = PLAYER_MAX
 def audio_player(audio: np.ndarray, sample_rate: int, label: str = "", note: str = "", *,
                  max_seconds: float = PLAYER_MAX_SECONDS) -> Player:
     """A labelled HTML5 player for ``(channels, samples)`` float audio (its first ``max_seconds``,
-    embedded as a 16-bit WAV)."""
-    return Player(wav_bytes(excerpt(audio, sample_rate, max_seconds), sample_rate), label, note)
+    embedded as 16-bit FLAC)."""
+    return Player(flac_bytes(excerpt(audio, sample_rate, max_seconds), sample_rate), label, note)
 
 
 def file_player(path, label: str = "", note: str = "", *, max_seconds: float = PLAYER_MAX_SECONDS) -> Player:
@@ -92,7 +105,7 @@ def file_player(path, label: str = "", note: str = "", *, max_seconds: float = P
 
     audio, sr = sf.read(str(path), dtype="float32", always_2d=True,
                         frames=int(round(max_seconds * sf.info(str(path)).samplerate)))
-    return Player(wav_bytes(audio.T, sr), label, note)
+    return Player(flac_bytes(audio.T, sr), label, note)
 
 
 def side_by_side(players: Iterable[Player]) -> Row:
@@ -197,4 +210,4 @@ def stem_player(session, name: str, label: str = "") -> Player:
     """A player for one stem's most active excerpt (the same excerpt the dashboard plays)."""
     from .files import stem_excerpt_wav
 
-    return Player(stem_excerpt_wav(session.stem(name).path), label or name)
+    return Player(stem_excerpt_wav(session.stem(name).path), label or name, mime="audio/wav")
