@@ -22,7 +22,7 @@ CELL_TIMEOUT_S = 300
 LESSONS = {"01_prepare_and_check", "02_masking", "03_automix_step_by_step",
            "04_teach_eq_compression_panning_reverb"}
 #: Text that must be in the exported HTML of a lesson (a decision's reason, a table header).
-MUST_SHOW = {"03_automix_step_by_step": ["wb-decisions", "<th>Why</th>", "Master"],
+MUST_SHOW = {"03_automix_step_by_step": ["wb-decisions", "<th>Why</th>", "Master", "edited by you"],
              "04_teach_eq_compression_panning_reverb": ["wb-decisions", "<th>Why</th>", "Piano"]}
 EXPORTED: dict[str, str] = {}
 
