@@ -105,3 +105,42 @@ def export_html(notebook: str | os.PathLike, out: str | os.PathLike, *, timeout_
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m workbench.ui.lesson_html OUT_DIR NOTEBOOK...``: export lessons for handing out.
+
+    Each notebook is executed and written as ``OUT_DIR/<name>.html``. Bad input gets one line
+    naming the file and the fix, and exit status 2.
+    """
+    import argparse
+    import sys
+
+    from ..errors import ParameterError, WorkbenchError
+
+    ap = argparse.ArgumentParser(prog="python -m workbench.ui.lesson_html",
+                                 description="Export lessons to HTML that works with the network off.")
+    ap.add_argument("out_dir", help="folder to write <lesson>.html into (created if missing)")
+    ap.add_argument("notebooks", nargs="+", help="lesson notebooks (.ipynb)")
+    args = ap.parse_args(argv)
+    try:
+        out = Path(args.out_dir)
+        if out.exists() and not out.is_dir():
+            raise WorkbenchError("out_not_folder", f"{out} is a file, not a folder.", "Give a folder to write into.")
+        for nb in args.notebooks:
+            p = Path(nb)
+            if not p.is_file() or p.suffix != ".ipynb":
+                raise ParameterError(f"{p} is not a notebook file (.ipynb).",
+                                     "Give the lesson notebooks, e.g. notebooks/02_masking.ipynb.")
+        out.mkdir(parents=True, exist_ok=True)
+        for nb in args.notebooks:
+            written = export_html(nb, out / f"{Path(nb).stem}.html")
+            print(f"{written}  ({written.stat().st_size / 1e6:.1f} MB)")
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
