@@ -130,8 +130,10 @@ def decision_table(plan, only: str | None = None) -> DecisionsHTML:
     """
     from .views import decisions_html
 
-    css = ("<style>.wb-decisions{border-collapse:collapse;font-size:13px}.wb-decisions td,.wb-decisions th"
-           "{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}</style>")
+    # !important: JupyterLab's rendered-HTML style right-aligns table cells with a more specific selector.
+    css = ("<style>table.wb-decisions{border-collapse:collapse;font-size:13px}table.wb-decisions td,"
+           "table.wb-decisions th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left !important;"
+           "vertical-align:top}</style>")
     return DecisionsHTML(css + decisions_html(plan, only))
 
 
