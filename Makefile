@@ -39,3 +39,8 @@ clean:
 dashboard: $(STAMP)
 	@echo "Mixing Workbench dashboard: http://127.0.0.1:8866/  (Ctrl-C stops it)"
 	$(BIN)/voila notebooks/dashboard.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1 --Voila.port_retries=0
+
+# The lessons as HTML files that play their audio with the network off (to hand out): out/lessons/*.html.
+.PHONY: lessons-html
+lessons-html: $(STAMP)
+	$(BIN)/python -m workbench.ui.lesson_html out/lessons notebooks/0[1-4]_*.ipynb

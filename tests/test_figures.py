@@ -523,3 +523,43 @@ def test_atomic_writes_leave_nothing_on_failure(analysis, tmp_path, monkeypatch)
     with pytest.raises(RuntimeError):
         figures.save_analysis_figures(analysis, tmp_path / "plots")
     assert list((tmp_path / "plots").iterdir()) == []
+
+
+# ------------------------------------------------- the pair in the mix, before/after on one scale
+def test_pair_view_in_the_mix_agrees_with_the_heatmap(session, analysis):
+    from workbench.mixing.planner import masking_for_plan, plan_mix
+
+    plan = plan_mix(session, analysis)
+    after = masking_for_plan(plan, analysis)
+    gains = {n: plan.stems[n].gain_db for n in analysis.names}
+    differs = 0
+    for m, t in figures.strongest_pairs(after, 4):
+        mi, ti = analysis.index(m), analysis.index(t)
+        overall = figures.pair_masking(analysis, m, t, plan=plan)[2]
+        assert overall == pytest.approx(after.share[mi, ti], abs=1e-6)
+        differs += abs(figures.pair_masking(analysis, m, t, gains_db=gains)[2] - after.share[mi, ti]) > 1e-3
+        fig = figures.masking_over_time(analysis, m, t, plan=plan)
+        assert figures.format_share(after.share[mi, ti]) in all_text(fig)
+        assert "in the mix" in all_text(fig)
+    assert differs, "gains alone gave the same shares: the EQ made no difference to test"
+    with pytest.raises(WorkbenchError):
+        figures.masking_over_time(analysis, m, t, plan=plan, gains_db=gains)
+
+
+def test_masking_comparison_one_scale_and_change(session, analysis):
+    from workbench.mixing.planner import masking_for_plan, plan_mix
+
+    after = masking_for_plan(plan_mix(session, analysis), analysis)
+    fig = figures.masking_comparison(analysis.masking, after)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 3
+    assert images[0].norm.vmin == images[1].norm.vmin and images[0].norm.vmax == images[1].norm.vmax
+    top = 100 * max(np.max(analysis.masking.share), np.max(after.share))
+    assert images[0].norm.vmax >= top - 1e-9
+    change = np.asarray(images[2].get_array())
+    n = analysis.n_stems
+    off = ~np.eye(n, dtype=bool)
+    expected = 100 * (np.asarray(after.share) - np.asarray(analysis.masking.share))
+    assert np.allclose(change[off], expected[off])
+    assert images[2].norm.vmin == -images[2].norm.vmax
+    plt.close("all")

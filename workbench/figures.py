@@ -268,9 +268,60 @@ def masking_heatmap(masking: MaskingResult, *, value: str = "share", title: str 
     return fig
 
 
+def masking_comparison(before: MaskingResult, after: MaskingResult, *,
+                       labels: tuple[str, str] = ("As the stems arrived", "In the mix (gains and EQ)"),
+                       title: str = "Masking before and after the mix plan") -> Figure:
+    """Two masking maps on ONE colour scale, and a third map of what changed.
+
+    Left and middle: the share of each target covered by each masker (%), both
+    drawn with the same colours for the same value (the scale runs to the larger
+    maximum of the two), so a cell that looks lighter *is* lower. Right: after −
+    before, in percentage points, blue where the plan uncovered a target, red where
+    it covers it more.
+    """
+    if list(before.names) != list(after.names):
+        raise ParameterError("The two masking results must be of the same stems in the same order.",
+                             "Compute both from the same analysis (e.g. analysis.masking and masking_for_plan).")
+    n = before.n_stems
+    off = ~np.eye(n, dtype=bool)
+    b, a = 100.0 * np.asarray(before.share, dtype=float), 100.0 * np.asarray(after.share, dtype=float)
+    top = max(float(b[off].max(initial=0.0)), float(a[off].max(initial=0.0)), 10.0)
+    vmax = min(100.0, 10.0 * math.ceil(top / 10.0 - 1e-9))
+    d = a - b
+    dlim = max(5.0, 5.0 * math.ceil(float(np.abs(d[off]).max(initial=0.0)) / 5.0 - 1e-9))
+    side = min(9.0, max(4.5, 0.42 * n + 2.0))
+    fig = _figure(3 * side + 2.0, side + 1.2)
+    axs = fig.subplots(1, 3)
+    fontsize = float(np.clip(80.0 / max(n, 1), 5.0, 8.5))
+    panels = ((axs[0], b, Normalize(0.0, vmax), colormaps["YlOrRd"], labels[0], "%"),
+              (axs[1], a, Normalize(0.0, vmax), colormaps["YlOrRd"], labels[1], "%"),
+              (axs[2], d, Normalize(-dlim, dlim), colormaps["RdBu_r"], "What changed (after − before)", "pp"))
+    for ax, values, norm, cmap, label, unit in panels:
+        im = ax.imshow(np.ma.masked_array(values, mask=~off), cmap=cmap.with_extremes(bad="white"), norm=norm,
+                       interpolation="nearest")
+        for m in range(n):
+            for t in range(n):
+                if m != t:
+                    v = int(round(float(values[m, t])))
+                    text = f"{v:+d}" if unit == "pp" else f"{v:d}"
+                    ax.text(t, m, text, ha="center", va="center", fontsize=fontsize,
+                            color=_text_colour(cmap(norm(values[m, t]))))
+        ax.set_xticks(range(n), labels=before.names, rotation=50, ha="right", rotation_mode="anchor", fontsize=8)
+        ax.set_yticks(range(n), labels=before.names, fontsize=8)
+        ax.tick_params(length=0)
+        ax.set_title(label, fontsize=11)
+        ax.set_xlabel("target (…is covered)", fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.75,
+                     label=("share covered (%), same scale in both" if unit == "%" else
+                            "change (percentage points); blue = less covered"))
+    axs[0].set_ylabel("masker (covers…)", fontsize=9)
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    return fig
+
+
 def masking_over_time(analysis: "Analysis", masker: str, target: str, *,
                       gains_db: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
-                      title: str | None = None) -> Figure:
+                      plan: MixPlan | None = None, title: str | None = None) -> Figure:
     """When and in which bands one stem covers another: a band × time map and a share strip.
 
     Parameters
@@ -281,6 +332,10 @@ def masking_over_time(analysis: "Analysis", masker: str, target: str, *,
     gains_db : mapping, sequence or None
         Per-stem fader gains (dB) to show the masking at (``Analysis.gains_vector``
         form); ``None`` = as the stems arrived.
+    plan : MixPlan or None
+        Show the pair *in the mix*: at the plan's gains **and** through each stem's EQ,
+        as :func:`~workbench.mixing.planner.masking_for_plan` computes the heatmap (so
+        the overall share printed here is that heatmap's cell). Not together with ``gains_db``.
     title : str or None
 
     Returns
@@ -297,9 +352,7 @@ def masking_over_time(analysis: "Analysis", masker: str, target: str, *,
     if mi == ti:
         raise ParameterError(f"masker and target must be two different stems, got {masker!r} twice")
     masker, target = analysis.names[mi], analysis.names[ti]
-    gains = None if gains_db is None else analysis.gains_vector(gains_db)
-    margin = pair_map_db(analysis.band_power, analysis.activity, analysis.bands, mi, ti, gains)
-    share_t, overall = _pair_share_over_time(analysis, ti, margin, gains)
+    margin, share_t, overall = pair_masking(analysis, masker, target, gains_db=gains_db, plan=plan)
 
     nf = margin.shape[1]
     hop = analysis.frame_hop_s
@@ -342,13 +395,52 @@ def masking_over_time(analysis: "Analysis", masker: str, target: str, *,
     strip.set_xlim(0, t_edges[-1] if nf else 1.0)
     strip.grid(axis="y", color="0.92")
 
-    at = " at the given fader gains" if gains is not None else ""
+    at = (" in the mix (the plan's gains and EQ)" if plan is not None else
+          " at the given fader gains" if gains_db is not None else "")
     _titles(fig, ax, title or f"When and where {masker} covers {target}",
             f"{format_share(overall)} of {target}'s audible sound is covered by {masker} overall{at}")
     return fig
 
 
-def _pair_share_over_time(analysis: "Analysis", ti: int, margin: np.ndarray,
+def pair_masking(analysis: "Analysis", masker: str, target: str, *,
+                 gains_db: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
+                 plan: MixPlan | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """What :func:`masking_over_time` draws: ``(margin_db, covered share per frame, overall share)``.
+
+    With ``plan``, at the plan's gains and through its EQ: the overall share is then the cell
+    ``(masker, target)`` of :func:`~workbench.mixing.planner.masking_for_plan`'s heatmap.
+    """
+    if plan is not None and gains_db is not None:
+        raise ParameterError("Give either gains_db or plan to masking_over_time, not both.",
+                             "Pass plan= to see the pair in the mix (its gains and EQ).")
+    mi, ti = analysis.index(masker), analysis.index(target)
+    band_power = analysis.band_power
+    gains: np.ndarray | None
+    if plan is not None:
+        band_power, gains = plan_band_power(plan, analysis)
+    else:
+        gains = None if gains_db is None else analysis.gains_vector(gains_db)
+    margin = pair_map_db(band_power, analysis.activity, analysis.bands, mi, ti, gains)
+    share_t, overall = _pair_share_over_time(band_power, ti, margin, gains)
+    return margin, share_t, overall
+
+
+def plan_band_power(plan: MixPlan, analysis: "Analysis") -> tuple[np.ndarray, np.ndarray]:
+    """The analysis band powers through each stem's planned EQ, and the plan's gains (dB, analysis order).
+
+    The same shaping and gains as :func:`workbench.mixing.planner.masking_for_plan` (EQ response at
+    the band centres; a stem missing from the plan at -120 dB).
+    """
+    from .units import db_to_power
+
+    centres = np.asarray(analysis.bands.centres_hz)
+    eqs = [plan.stems[n].eq if n in plan.stems else [] for n in analysis.names]
+    lin = np.stack([db_to_power(eq_response_db(e, centres, analysis.sample_rate)) for e in eqs])
+    gains = np.array([plan.stems[n].gain_db if n in plan.stems else -120.0 for n in analysis.names])
+    return analysis.band_power * lin.astype(np.float32)[:, :, None], gains
+
+
+def _pair_share_over_time(band_power: np.ndarray, ti: int, margin: np.ndarray,
                           gains: np.ndarray | None) -> tuple[np.ndarray, float]:
     """Per-frame covered share of the target (NaN where nothing counts) and the overall share.
 
@@ -357,7 +449,7 @@ def _pair_share_over_time(analysis: "Analysis", ti: int, margin: np.ndarray,
     :func:`~workbench.analysis.masking.compute_masking`.
     """
     g = 0.0 if gains is None else float(gains[ti])
-    energy = analysis.band_power[ti].astype(np.float64) * 10.0 ** (g / 10.0)
+    energy = band_power[ti].astype(np.float64) * 10.0 ** (g / 10.0)
     counted = np.isfinite(margin)
     w = np.where(counted, energy, 0.0)
     covered = np.where(counted & (np.nan_to_num(margin, nan=-1.0) >= 0.0), w, 0.0)
@@ -680,7 +772,8 @@ def _window_energy_on_signal(stft: StftStream, n_samples: int) -> float:
 
 def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int, *,
                         labels: tuple[str, str] = ("before", "after"), eq: Sequence[EQBand] | None = None,
-                        difference: bool = False, title: str | None = None) -> Figure:
+                        difference: bool = False, title: str | None = None,
+                        fmin_hz: float | None = None, fmax_hz: float | None = None) -> Figure:
     """Long-term spectra of two versions of a sound overlaid, optionally with the EQ curve.
 
     Parameters
@@ -698,6 +791,9 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
         Also draw the measured ``after − before`` (dB) on that right axis, to
         compare what happened with what the EQ curve says.
     title : str or None
+    fmin_hz, fmax_hz : float or None
+        Zoom on this frequency range (default: the whole audible range); e.g.
+        :func:`workbench.teach.eq_focus_hz` of the EQ.
 
     Returns
     -------
@@ -705,8 +801,11 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
         Levels per 1/6 octave (:func:`long_term_spectrum`) on a log-frequency axis.
     """
     sample_rate = sample_rate_hz(sample_rate)
-    fmax = min(FMAX_HZ, 0.45 * sample_rate)
-    f = np.geomspace(FMIN_HZ, fmax, 400)
+    fmin = FMIN_HZ if fmin_hz is None else max(1.0, float(fmin_hz))
+    fmax = min(FMAX_HZ if fmax_hz is None else float(fmax_hz), 0.45 * sample_rate)
+    if not fmin < fmax:
+        raise ParameterError(f"fmin_hz ({fmin:g}) must be below fmax_hz ({fmax:g}).", "Widen the zoom range.")
+    f = np.geomspace(fmin, fmax, 400)
     lb = long_term_spectrum(before, sample_rate, f)
     la = long_term_spectrum(after, sample_rate, f)
 
@@ -718,7 +817,7 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
     bottom = max(top - 78.0, math.floor((min(lb.min(), la.min()) - 3.0) / 6.0) * 6.0)
     ax.set_ylim(bottom, top)
     ax.set_ylabel("level per 1/6 octave (dBFS)")
-    _freq_axis(ax, "x", FMIN_HZ, fmax)
+    _freq_axis(ax, "x", fmin, fmax)
     ax.grid(color="0.92")
     ax.set_axisbelow(True)
     handles, names = ax.get_legend_handles_labels()
@@ -734,7 +833,7 @@ def spectrum_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int,
             ax2.plot(f, diff, color="#762a83", linewidth=1.2, linestyle=":",
                      label=f"measured change: {labels[1]} − {labels[0]} (dB)")
             curves.append(diff)
-        peak = max(float(np.max(np.abs(c[f >= 30.0]))) for c in curves)
+        peak = max(float(np.max(np.abs(c[f >= 30.0]), initial=0.0)) for c in curves)
         lim = min(24.0, max(6.0, 3.0 * math.ceil((peak + 1.0) / 3.0)))
         ax2.set_ylim(-lim, lim)
         ax2.axhline(0.0, color="#1b7837", linewidth=0.6, alpha=0.5)

@@ -6,16 +6,16 @@ decide nothing about a mix.
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
 from ..errors import ParameterError
 from ..mixing.plan import STAGES
-from .files import wav_bytes
 from .style import esc
 
 
@@ -28,30 +28,113 @@ def only(*stages: str) -> frozenset:
     return frozenset(STAGES) - set(stages)
 
 
-def audio_player(audio: np.ndarray, sample_rate: int, label: str = "", note: str = "") -> W.VBox:
-    """A labelled player for ``(channels, samples)`` float audio (sent as a 16-bit WAV)."""
-    player = W.Audio(value=wav_bytes(audio, sample_rate), format="wav", autoplay=False, loop=False,
-                     layout=W.Layout(width="300px"))
-    player.add_class("wb-player")
-    head = W.HTML(f"<b>{esc(label)}</b>" + (f"<br><span style='color:#666;font-size:12px'>{esc(note)}</span>"
-                                             if note else ""))
-    return W.VBox([head, player], layout=W.Layout(margin="0 16px 8px 0"))
+#: Longest excerpt a lesson's player embeds (s). Players embed 16-bit FLAC (lossless; about half the
+#: 176 kB a second of 44.1 kHz stereo WAV takes, a third more as base64 in the page), so a lesson with
+#: fourteen 5-second players stays near 10 MB when exported.
+PLAYER_MAX_SECONDS = 5.0
 
 
-def file_player(path, label: str = "", note: str = "") -> W.VBox:
-    """A labelled player for a WAV file on disk (e.g. a preview the renderer wrote)."""
-    from pathlib import Path
+def flac_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    """``(channels, samples)`` float audio as the bytes of a 16-bit FLAC file (lossless)."""
+    import io
 
-    player = W.Audio(value=Path(path).read_bytes(), format="wav", autoplay=False, loop=False,
-                     layout=W.Layout(width="300px"))
-    player.add_class("wb-player")
-    head = W.HTML(f"<b>{esc(label)}</b>" + (f"<br><span style='color:#666;font-size:12px'>{esc(note)}</span>"
-                                             if note else ""))
-    return W.VBox([head, player], layout=W.Layout(margin="0 16px 8px 0"))
+    import soundfile as sf
+
+    a = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(a, -1.0, 1.0).T, int(sample_rate), subtype="PCM_16", format="FLAC")
+    return buf.getvalue()
 
 
-def side_by_side(players: Iterable[W.Widget]) -> W.HBox:
-    return W.HBox(list(players), layout=W.Layout(flex_flow="row wrap"))
+@dataclass(frozen=True)
+class Player:
+    """A labelled HTML5 ``<audio>`` player whose sound (FLAC or WAV bytes) is embedded as a ``data:`` URL.
+
+    Plain HTML (no widget, no script): it plays in Jupyter, in Voila and in a
+    lesson exported with ``nbconvert --to html``, with the network off.
+    """
+
+    data: bytes
+    label: str = ""
+    note: str = ""
+    mime: str = "audio/flac"
+
+    def html(self) -> str:
+        """The player as an HTML fragment (label, note, ``<audio controls>`` with a data: source)."""
+        data = base64.b64encode(self.data).decode("ascii")
+        note = f"<br><span style='color:#666;font-size:12px'>{esc(self.note)}</span>" if self.note else ""
+        return (f"<div class='wb-lesson-player' style='display:inline-block;margin:0 16px 8px 0;"
+                f"vertical-align:top'><b>{esc(self.label)}</b>{note}<br>"
+                f"<audio controls preload='auto' style='width:300px' src='data:{self.mime};base64,{data}'>"
+                f"</audio></div>")
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+
+@dataclass(frozen=True)
+class Row:
+    """Players shown side by side (plain HTML)."""
+
+    players: tuple[Player, ...]
+
+    def _repr_html_(self) -> str:
+        return "<div class='wb-lesson-row'>" + "".join(p.html() for p in self.players) + "</div>"
+
+
+def excerpt(audio: np.ndarray, sample_rate: int, max_seconds: float = PLAYER_MAX_SECONDS) -> np.ndarray:
+    """The first ``max_seconds`` of ``(channels, samples)`` audio (all of it if shorter)."""
+    if max_seconds <= 0:
+        raise ParameterError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}.",
+                             "Pass e.g. max_seconds=6.")
+    a = np.atleast_2d(np.asarray(audio))
+    return a[:, : int(round(max_seconds * sample_rate))]
+
+
+def audio_player(audio: np.ndarray, sample_rate: int, label: str = "", note: str = "", *,
+                 max_seconds: float = PLAYER_MAX_SECONDS) -> Player:
+    """A labelled HTML5 player for ``(channels, samples)`` float audio (its first ``max_seconds``,
+    embedded as 16-bit FLAC)."""
+    return Player(flac_bytes(excerpt(audio, sample_rate, max_seconds), sample_rate), label, note)
+
+
+def file_player(path, label: str = "", note: str = "", *, max_seconds: float = PLAYER_MAX_SECONDS) -> Player:
+    """A labelled HTML5 player for a WAV file on disk (e.g. a preview the renderer wrote): its
+    first ``max_seconds``."""
+    import soundfile as sf
+
+    audio, sr = sf.read(str(path), dtype="float32", always_2d=True,
+                        frames=int(round(max_seconds * sf.info(str(path)).samplerate)))
+    return Player(flac_bytes(audio.T, sr), label, note)
+
+
+def side_by_side(players: Iterable[Player]) -> Row:
+    """Players in one row."""
+    return Row(tuple(players))
+
+
+@dataclass(frozen=True)
+class DecisionsHTML:
+    """A plan's decisions (optionally only the rows mentioning ``only``) as a plain HTML table."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def decision_table(plan, only: str | None = None) -> DecisionsHTML:
+    """The plan's decisions and reasons as plain HTML (survives ``nbconvert --to html``).
+
+    Same content as :class:`workbench.ui.DecisionTable`, without the widget.
+    """
+    from .views import decisions_html
+
+    # !important: JupyterLab's rendered-HTML style right-aligns table cells with a more specific selector.
+    css = ("<style>table.wb-decisions{border-collapse:collapse;font-size:13px}table.wb-decisions td,"
+           "table.wb-decisions th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left !important;"
+           "vertical-align:top}</style>")
+    return DecisionsHTML(css + decisions_html(plan, only))
 
 
 def _level_db(audio: np.ndarray, sample_rate: int, window_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -92,3 +175,41 @@ def level_comparison(before: np.ndarray, after: np.ndarray, sample_rate: int, *,
     ax.legend(loc="lower right", fontsize=9)
     fig.suptitle(title, fontsize=13)
     return fig
+
+
+def ab_players(results, max_seconds: float = PLAYER_MAX_SECONDS) -> Row:
+    """Plain HTML players for the A/B previews of :func:`workbench.ui.render_ab` (in the order of
+    :data:`workbench.ui.AB_VARIANTS`, each labelled with what it bypasses)."""
+    from .model import AB_VARIANTS
+
+    return Row(tuple(file_player(results[v.key].path, v.label, v.explains, max_seconds=max_seconds)
+                     for v in AB_VARIANTS if v.key in results))
+
+
+def stem_section(session, name: str, section) -> np.ndarray:
+    """One stem's audio over a preview ``section``, ``(channels, samples)`` float32 at the section's rate."""
+    from ..audio_io import read
+
+    return read(session.stem(name).path, start=section.start_frame, frames=section.frames,
+                sample_rate=section.sample_rate)
+
+
+def masking_heard(session, masker: str, target: str, section,
+                  max_seconds: float = PLAYER_MAX_SECONDS) -> Row:
+    """Masking heard: the ``target`` stem alone, then the same moment with its ``masker`` added
+    (both as the stems arrived, no mix moves). Listen for what of the target disappears."""
+    t = stem_section(session, target, section)
+    m = stem_section(session, masker, section)
+    n = min(t.shape[1], m.shape[1])
+    both = t[:, :n] + m[:, :n] if t.shape[0] == m.shape[0] else t.mean(0)[:n] + m.mean(0)[:n]
+    sr = section.sample_rate
+    return Row((audio_player(t, sr, f"{target} alone", max_seconds=max_seconds),
+                audio_player(both, sr, f"{target} with {masker}", "the same moment, masker added",
+                             max_seconds=max_seconds)))
+
+
+def stem_player(session, name: str, label: str = "") -> Player:
+    """A player for one stem's most active excerpt (the same excerpt the dashboard plays)."""
+    from .files import stem_excerpt_wav
+
+    return Player(stem_excerpt_wav(session.stem(name).path), label or name, mime="audio/wav")
