@@ -14,9 +14,8 @@ from workbench.errors import ERROR_TABLE, ErrorCode, ParameterError, WorkbenchEr
 
 PACKAGE = Path(workbench.__file__).parent
 DOCS = PACKAGE.parent / "docs" / "errors.md"
-#: Being rewritten by other engineers under issue 17 (the renderer's rooms, the dashboard):
-#: their bare ValueErrors are converted when those land.
-PENDING = ("ui/",)
+#: Modules still allowed bare ValueErrors: none (the renderer's rooms and the dashboard have landed).
+PENDING: tuple[str, ...] = ()
 
 
 def _calls():

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import ipywidgets as W
 
+from ..errors import ParameterError
 from .files import MB, InlineLinks, VoilaLinks, WorkFolder, format_size
 from .style import esc
 
@@ -58,10 +59,10 @@ EAGER_INLINE_BYTES = 8 * MB
 def make_links(mode: str, work: WorkFolder | None):
     """The link maker for ``mode`` (``"auto"``, ``"served"`` or ``"inline"``)."""
     if mode not in ("auto", "served", "inline"):
-        raise ValueError(f"links must be 'auto', 'served' or 'inline', got {mode!r}")
+        raise ParameterError(f"links must be 'auto', 'served' or 'inline', got {mode!r}")
     if mode == "served" or (mode == "auto" and work is not None and VoilaLinks.available()):
         if work is None:
-            raise ValueError("served links need the session's WorkFolder")
+            raise ParameterError("served links need the session's WorkFolder")
         try:
             links = VoilaLinks(work)
             if mode == "served" or links.works():
