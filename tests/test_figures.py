@@ -180,6 +180,20 @@ def test_masking_heatmap_depth(analysis):
     assert cells[(vox, pad)] == f"{m.depth_db[pad, vox]:.0f} dB"
 
 
+def test_masking_heatmaps_share_one_colour_scale(analysis):
+    before = analysis.masking
+    gains = np.zeros(before.n_stems)
+    gains[analysis.index("Bass")] = -12.0        # a quieter bass covers less: a smaller own scale
+    after = analysis.masking_at(gains)
+    own = [figures.masking_heatmap(m).axes[0].images[0].norm.vmax for m in (before, after)]
+    top = figures.masking_scale_max(before, after)
+    assert top == max(own) and min(own) <= top
+    shared = [figures.masking_heatmap(m, vmax=top).axes[0].images[0].norm.vmax for m in (before, after)]
+    assert shared == [top, top]
+    with pytest.raises(ValueError, match="vmax"):
+        figures.masking_heatmap(before, vmax=float("nan"))
+
+
 def test_masking_heatmap_rejects_unknown_value(analysis):
     with pytest.raises(ValueError, match="value"):
         figures.masking_heatmap(analysis.masking, value="loudness")

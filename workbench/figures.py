@@ -197,7 +197,25 @@ def _mono(audio: np.ndarray, what: str = "audio") -> np.ndarray:
 
 
 # ------------------------------------------------------------------ masking
-def masking_heatmap(masking: MaskingResult, *, value: str = "share", title: str | None = None) -> Figure:
+def masking_scale_max(*maskings: MaskingResult, value: str = "share") -> float:
+    """The top of one colour scale that fits every given masking matrix (share in %, depth in dB).
+
+    Pass the result as ``vmax`` to :func:`masking_heatmap` for each, so that "before" and
+    "after" read on the same scale.
+    """
+    top = 0.0
+    for masking in maskings:
+        off = ~np.eye(masking.n_stems, dtype=bool)
+        shown = (100.0 * np.asarray(masking.share, dtype=float) if value == "share"
+                 else np.asarray(masking.depth_db, dtype=float))
+        top = max(top, float(shown[off].max(initial=0.0)))
+    if value == "share":
+        return min(100.0, 10.0 * math.ceil(max(10.0, top) / 10.0 - 1e-9))
+    return _nice_ceiling(max(6.0, top))
+
+
+def masking_heatmap(masking: MaskingResult, *, value: str = "share", title: str | None = None,
+                    vmax: float | None = None) -> Figure:
     """Stem × stem masking matrix: rows mask (cover), columns are masked (covered).
 
     Parameters
@@ -210,6 +228,9 @@ def masking_heatmap(masking: MaskingResult, *, value: str = "share", title: str 
         over the covered part.
     title : str or None
         Figure title (default says what is shown in plain words).
+    vmax : float, optional
+        Top of the colour scale (% or dB); give the same value to two heatmaps to
+        compare them (:func:`masking_scale_max`). Default: from this matrix.
 
     Returns
     -------
@@ -224,18 +245,23 @@ def masking_heatmap(masking: MaskingResult, *, value: str = "share", title: str 
     off = ~np.eye(n, dtype=bool)
     if value == "share":
         shown = 100.0 * share
-        vmax = min(100.0, 10.0 * math.ceil(max(10.0, float(shown[off].max(initial=0.0))) / 10.0 - 1e-9))
+        auto_vmax = masking_scale_max(masking, value=value)
         cmap_name, cbar_label = "YlOrRd", "share of the target covered by the masker (%)"
         text = [[format_share(share[m, t]) for t in range(n)] for m in range(n)]
         default_title = "How much each stem covers (masks) the others"
         subtitle = "Read across a row: the masker covers the stems in its columns by this share of their sound"
     else:
         shown = np.asarray(masking.depth_db, dtype=float)
-        vmax = _nice_ceiling(max(6.0, float(shown[off].max(initial=0.0))))
+        auto_vmax = masking_scale_max(masking, value=value)
         cmap_name, cbar_label = "PuRd", "masking depth: masker threshold above the target (dB)"
         text = [["–" if share[m, t] <= 0 else f"{shown[m, t]:.0f} dB" for t in range(n)] for m in range(n)]
         default_title = "How deeply each stem covers (masks) the others"
         subtitle = "Read across a row: by how many dB the masker's masking threshold lies above the covered part"
+    if vmax is not None:
+        if not (math.isfinite(vmax) and vmax > 0):
+            raise ParameterError(f"vmax must be a positive number, got {vmax!r}")
+    else:
+        vmax = auto_vmax
     cmap = colormaps[cmap_name].with_extremes(bad="white")
     norm = Normalize(0.0, vmax)
 

@@ -153,19 +153,23 @@ class MaskingView:
             return masking_for_plan(self.plan, self.analysis)
         return self.analysis.masking
 
-    def _gains(self):
-        if self.when.value == "after" and self.plan is not None:
-            return {n: self.plan.stems[n].gain_db for n in self.analysis.names if n in self.plan.stems}
-        return None
 
     def _draw(self) -> None:
         if self.analysis is None:
             return
-        from ..figures import masking_heatmap
+        from ..figures import masking_heatmap, masking_scale_max
 
         title = ("How much each stem covers the others in the mix (after gains and EQ)"
                  if self.when.value == "after" and self.plan is not None else None)
-        self.heatmap.children = (figure_image(masking_heatmap(self._masking(), title=title),
+        # before and after on one colour scale, so that switching compares like with like
+        shown = self._masking()
+        scale = [self.analysis.masking, shown]
+        if self.plan is not None and shown is self.analysis.masking:
+            from ..mixing.planner import masking_for_plan
+
+            scale.append(masking_for_plan(self.plan, self.analysis))
+        vmax = masking_scale_max(*scale)
+        self.heatmap.children = (figure_image(masking_heatmap(shown, title=title, vmax=vmax),
                                               css_class="wb-masking-heatmap"),)
         self._draw_pair()
 
@@ -180,7 +184,8 @@ class MaskingView:
         if m == t:
             self.over_time.children = (_message("Pick two different stems."),)
             return
-        fig = masking_over_time(self.analysis, m, t, gains_db=self._gains())
+        after = self.when.value == "after" and self.plan is not None
+        fig = masking_over_time(self.analysis, m, t, plan=self.plan if after else None)   # gains and EQ, as the heatmap
         self.over_time.children = (figure_image(fig, css_class="wb-masking-over-time"),)
 
     def _repr_mimebundle_(self, **kwargs):
