@@ -20,10 +20,11 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: Each notebook should finish in about a minute on two cores; this only catches a hang.
 CELL_TIMEOUT_S = 300
 LESSONS = {"01_prepare_and_check", "02_masking", "03_automix_step_by_step",
-           "04_teach_eq_compression_panning_reverb"}
+           "04_teach_eq_compression_panning_reverb", "05_mixing_toward_a_reference"}
 #: Text that must be in the exported HTML of a lesson (a decision's reason, a table header).
 MUST_SHOW = {"03_automix_step_by_step": ["wb-decisions", "<th>Why</th>", "Master", "edited by you"],
-             "04_teach_eq_compression_panning_reverb": ["wb-decisions", "<th>Why</th>", "Piano"]}
+             "04_teach_eq_compression_panning_reverb": ["wb-decisions", "<th>Why</th>", "Piano"],
+             "05_mixing_toward_a_reference": ["wb-decisions", "<th>Why</th>", "matched at 100 %"]}
 EXPORTED: dict[str, str] = {}
 
 

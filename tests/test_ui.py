@@ -168,6 +168,12 @@ def test_full_mix_offers_every_download(sample_bench, tmp_path):
     with zipfile.ZipFile(files["als"]) as z:
         assert any(n.endswith(".als") for n in z.namelist())
     json.loads(files["plan"].read_text())
+    # The release check of the rendered mix is shown, row by row, with its verdicts.
+    release = wb.release.value
+    assert "Release check of the full mix" in release and "mix.wav" in release
+    for row in ("Integrated loudness", "True peak", "Mono"):
+        assert row in release
+    assert release.count("<tr>") == 1 + len(wb.model.mix.release[0].rows)
     # Inline links: small files at once as data: URLs, large ones on request.
     mix_row = wb.downloads.rows["plan"]
     link = next(c for c in mix_row.children if isinstance(c, W.HTML) and "data:" in c.value)

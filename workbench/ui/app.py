@@ -31,6 +31,7 @@ from .files import UploadLimits, WorkFolder
 from .mix import ABPlayers, MixPanel
 from .model import WorkbenchModel
 from .reference import ReferencePanel
+from .release import release_check_html
 from .stems import FindingsPanel, StemTable
 from .style import esc, style_html
 from .upload import ChunkedUpload
@@ -102,6 +103,9 @@ class Workbench:
         self.masking = MaskingView()
         self.spectrograms = SpectrogramView()
         self.downloads = Downloads(links, self.work)
+        #: The release check of the rendered mix (pass/warn per measure, :mod:`workbench.release_check`).
+        self.release = W.HTML()
+        self.release.add_class("wb-release-check")
         self.reference = ReferencePanel(self.work)            # reference upload, style, amounts
 
         head = W.HTML(style_html() + "<h2>Mixing Workbench</h2><div class='wb-sub'>Check your stems, say what "
@@ -150,7 +154,7 @@ class Workbench:
         self.widget = W.VBox([head, *source_row, self.findings.widget,
                               *section("1 · Stems", self.stems.widget),
                               *section("2 · Mix and listen", self.reference.widget, self.mix.widget, self.ab.widget),
-                              *section("3 · Download", self.downloads.widget),
+                              *section("3 · Download", self.downloads.widget, self.release),
                               *section("4 · Look closer", self.look)])
         self.widget.add_class("wb-app")
 
@@ -425,6 +429,8 @@ class Workbench:
         self.decisions.update(m.plan, stale=m.mix_stale)
         self.masking.update(m.analysis, m.plan)
         self._show_downloads()
+        self.release.value = ("<h4 class='wb-h'>Release check of the full mix</h4>"
+                              + release_check_html(m.mix.release))
         notes = " ".join(getattr(r, "notes", ()) or ())
         if m.preview_stale:
             self.mix.mark_stale()
