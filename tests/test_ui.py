@@ -27,6 +27,7 @@ from workbench import WorkbenchError
 from workbench.categories import CATEGORY_NAMES
 from workbench.mixing.settings import MixSettings
 from workbench.session import IMPORTANCE_LEVELS
+from workbench.ui.mix import MixPanel
 from workbench.ui import (ABPlayers, DecisionTable, Downloads, FindingsPanel, MaskingView, StemTable, UploadLimits,
                           Workbench, WorkFolder, sample_stems_dir, sanitise_upload_name, save_uploads)
 from workbench.ui.files import DOWNLOADS_DIRNAME, MB, InlineLinks, VoilaLinks
@@ -570,6 +571,22 @@ def test_unsure_guesses_are_questions_sorted_first_and_confirmed_by_a_click(make
 def test_stem_table_brings_its_own_style():
     table = StemTable()
     assert "<style>" in table.widget.children[0].value and ".wb-badge" in table.widget.children[0].value
+
+
+def _tree(w):
+    yield w
+    for c in getattr(w, "children", ()):
+        yield from _tree(c)
+
+
+@pytest.mark.parametrize("make", [StemTable, FindingsPanel, DecisionTable, MaskingView, ABPlayers, MixPanel],
+                         ids=lambda m: m.__name__)
+def test_each_widget_used_alone_brings_the_dashboard_style(make):
+    from workbench.ui.style import style_html
+
+    widget = make().widget
+    css = [w.value for w in _tree(widget) if isinstance(w, W.HTML) and "<style>" in w.value]
+    assert style_html() in css, f"{make.__name__} used alone in a notebook lacks the dashboard's style"
 
 
 def test_the_dashboard_takes_an_edited_plan_and_refuses_a_broken_one(cache):

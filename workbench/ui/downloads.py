@@ -37,7 +37,7 @@ import ipywidgets as W
 
 from ..errors import ParameterError
 from .files import MB, InlineLinks, VoilaLinks, WorkFolder, format_size
-from .style import esc
+from .style import esc, style_html
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class Downloads:
         if not rows:
             rows = [W.HTML("<span class='wb-meta'>Nothing to download yet: Generate preview gives the preview "
                            "and the plan; Render full mix gives the mix and the DAW projects.</span>")]
-        self.widget.children = tuple(rows)
+        self.widget.children = (W.HTML(style_html()), *rows)   # brings its own style
 
     def _row(self, key: str, label: str, what: str, path: Path, stale: bool) -> W.Widget:
         size = path.stat().st_size

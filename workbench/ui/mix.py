@@ -54,7 +54,7 @@ class MixPanel:
         self.stage.add_class("wb-stage")
         self.status = W.HTML()
         self.status.add_class("wb-status")
-        self.widget = W.VBox([W.HBox([self.generate, self.render, self.progress, self.stage],
+        self.widget = W.VBox([W.HTML(style_html()), W.HBox([self.generate, self.render, self.progress, self.stage],
                                      layout=W.Layout(align_items="center")), self.status])
         self.widget.add_class("wb-mix-panel")
 

@@ -294,7 +294,8 @@ class FindingsPanel:
         self.session_findings.add_class("wb-session-findings")
         self.notices = W.HTML()
         self.notices.add_class("wb-notices")
-        self.widget = W.VBox([self.notices, self.summary, self.session_findings])
+        # its own style: the panel looks right on its own in a notebook too
+        self.widget = W.VBox([W.HTML(style_html()), self.notices, self.summary, self.session_findings])
         self.widget.add_class("wb-findings-panel")
         self.show(session)
 

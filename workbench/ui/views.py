@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ipywidgets as W
 
-from .style import esc, with_terms
+from .style import esc, style_html, with_terms
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class DecisionTable:
         self.banner = W.HTML()
         self.table = W.HTML()
         self.table.add_class("wb-decisions-table")
-        self.widget = W.VBox([self.banner, self.table])
+        self.widget = W.VBox([W.HTML(style_html()), self.banner, self.table])   # brings its own style
         self.widget.add_class("wb-decision-view")
         self.update(plan)
 
@@ -117,7 +117,8 @@ class MaskingView:
         self.heatmap.layout.max_width = "720px"
         self.over_time = W.Box([])
         self.over_time.layout.max_width = "900px"
-        self.widget = W.VBox([self.when, self.heatmap, W.HBox([self.masker, self.target]), self.over_time])
+        self.widget = W.VBox([W.HTML(style_html()), self.when, self.heatmap, W.HBox([self.masker, self.target]),
+                              self.over_time])
         self.widget.add_class("wb-masking-view")
 
     def _wire(self) -> None:
