@@ -375,3 +375,25 @@ def test_a_shipped_style_from_the_cli(tmp_path):
     moved = [s for s in plan.stems.values() if s.role in offsets]
     assert moved and all("hydrogen-drums" in s.gain_reason for s in moved)
     assert main(["mix", str(SAMPLE_STEMS), "-o", str(tmp_path / "x"), "--style", "no-such", "--quiet"]) == 2
+
+
+def _says_opposite(band) -> bool:
+    """An EQ band that moves against the difference its reason states ('less' but boosted, or vice versa)."""
+    import re
+
+    m = re.search(r"has [0-9.]+ dB (more|less)", band.reason)
+    return bool(m) and ((m.group(1) == "less" and band.gain_db > 0) or (m.group(1) == "more" and band.gain_db < 0))
+
+
+def test_an_eq_band_against_the_stated_difference_says_why(brighter_wider_reference, tmp_path):
+    # The rules' own mix as the reference, through a style: faders move toward it first, then the EQ
+    # is fitted to what they left — a band may then move against the raw difference, and must say so.
+    auto, _ = brighter_wider_reference
+    res = mix_session(SAMPLE_STEMS, tmp_path / "styled", reference=[str(auto.audio_path)], style="lmms-electronic")
+    bands = [b for s in res.plan.stems.values() for b in s.eq] + list(res.plan.master.eq)
+    moved = [b for b in bands if "matched at" in b.reason]
+    assert moved
+    for b in moved:
+        if _says_opposite(b):
+            assert ("fader moves above already change this region" in b.reason
+                    or "so this band was corrected by" in b.reason), b.reason

@@ -411,6 +411,12 @@ def match_reference(plan: MixPlan, analysis, target: ReferenceMeasurement, amoun
                    f"{'low end' if proto.kind == 'low_shelf' else 'air' if proto.kind == 'high_shelf' else 'level'} "
                    f"{_where(proto)} than this mix ({how}), "
                    f"matched at {amounts.tone:g} %")
+            took = float(np.asarray(change)[inside].mean()) if inside.any() else 0.0
+            if abs(took) >= 0.05:
+                # the faders moved first; the EQ is fitted to what they left (it may even give some back)
+                rest = float(np.asarray(goal - change)[inside].mean())
+                why += (f"; the fader moves above already change this region by {took:+.1f} dB, so the EQ "
+                        f"makes up the remaining {rest:+.1f} dB (fitted with its neighbouring bands)")
             region_power = stem_power[:, inside].sum(axis=1) if inside.any() else np.zeros(len(stem_power))
             owners = region_power / max(float(region_power.sum()), _FLOOR)
             owner = int(np.argmax(owners)) if owners.size else -1
@@ -565,11 +571,14 @@ def refine_tone(plan: MixPlan, target: ReferenceMeasurement, first: ReferenceMea
         lo, hi = _region(proto)
         inside = (centres >= lo) & (centres < hi) & keep
         measured = float(diff[inside].mean()) if inside.any() else 0.0
+        missed = float(resid[inside].mean()) if inside.any() else 0.0
         what = 'low end' if proto.kind == 'low_shelf' else 'air' if proto.kind == 'high_shelf' else 'level'
         bands.append(dataclasses.replace(
             proto, gain_db=g,
             reason=f"{g:+.1f} dB {_kind_name(proto)} at {_fmt_hz(proto.freq_hz)} on the mix bus: {label} has "
                    f"{abs(measured):.1f} dB {'more' if measured > 0 else 'less'} {what} {_where(proto)} than this mix "
-                   f"(measured on a render of the mix), matched at {amounts.tone:g} % (set after a second "
-                   f"measurement of the matched mix)"))
+                   f"(measured on a render of the mix), matched at {amounts.tone:g} %; measured again after "
+                   f"matching, the mix was {abs(missed):.1f} dB {'below' if missed > 0 else 'above'} the goal "
+                   f"here, so this band was corrected by {d:+.1f} dB (the stems' moves, the compressors and the "
+                   f"limiter react to the EQ)"))
     return dataclasses.replace(plan, master=dataclasses.replace(plan.master, eq=bands))
