@@ -62,6 +62,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from quality import write_section  # noqa: E402  (benchmarks/ is on the path from here)
+
 RESULTS = ROOT / "benchmarks" / "results" / "authored.json"
 BEFORE = ROOT / "benchmarks" / "results" / "authored_before.json"
 VARIANTS = ("plain sum", "equal loudness", "rules before", "fitted (LOSO)", "fitted (in-sample)",
@@ -346,16 +348,6 @@ def report(songs: list[dict], command: str, elapsed: float) -> str:
         lines.append(f"| {role or '—'} | {n} | {mean:.2f} | {med:.2f} |")
     return "\n".join(lines)
 
-
-def write_section(path: Path, marker: str, text: str) -> None:
-    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-    body = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{start}\n{text}\n{end}"
-    if start in body and end in body:
-        body = body[:body.index(start)] + block + body[body.index(end) + len(end):]
-    else:
-        body = body.rstrip() + "\n\n" + block + "\n"
-    path.write_text(body, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

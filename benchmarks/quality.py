@@ -515,11 +515,12 @@ def report(sessions: list[dict], elapsed_s: float, command: str, m: dict, v: dic
     return "\n".join(lines)
 
 
-def write_section(path: Path, marker: str, text: str) -> None:
+def write_section(path: Path, marker: str, text: str, *, top: bool = False) -> None:
     """Replace the text between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` in ``path`` only.
 
     Creates the file (with empty Quality and Performance sections) when missing,
-    and appends the markers when the file lacks them. Written atomically.
+    and adds the markers when the file lacks them: at the end, or right under the
+    title with ``top=True``. Written atomically.
     """
     start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     if path.exists():
@@ -529,7 +530,11 @@ def write_section(path: Path, marker: str, text: str) -> None:
                "only between its markers.\n\n<!-- quality:start -->\n<!-- quality:end -->\n\n"
                "<!-- perf:start -->\n<!-- perf:end -->\n")
     if start not in doc or end not in doc:
-        doc = doc.rstrip("\n") + f"\n\n{start}\n{end}\n"
+        title, sep, rest = doc.partition("\n")
+        if top and title.startswith("# "):
+            doc = f"{title}\n\n{start}\n{end}\n{sep}{rest}"
+        else:
+            doc = doc.rstrip("\n") + f"\n\n{start}\n{end}\n"
     head, rest = doc.split(start, 1)
     _old, tail = rest.split(end, 1)
     new = f"{head}{start}\n{text.strip()}\n{end}{tail}"

@@ -59,6 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from quality import write_section  # noqa: E402  (benchmarks/ is on the path from here)
+
 RESULTS = ROOT / "benchmarks" / "results" / "reference.json"
 VARIANTS = ("automix", "automix + matchering", "ours (reference, 100 %)", "ours (reference, default)")
 #: The like-with-like amounts: all the way on tone, dynamics and width; loudness stays at −14 LUFS (see INTRO).
@@ -210,18 +212,6 @@ def report(songs: list[dict], command: str, elapsed: float) -> str:
     return "\n".join(lines)
 
 
-def write_top_section(path: Path, marker: str, text: str) -> None:
-    """Put the marked section at the top of ``path`` (replacing it where it already is)."""
-    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-    body = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{start}\n{text}\n{end}"
-    if start in body and end in body:
-        body = body[:body.index(start)] + block + body[body.index(end) + len(end):]
-    else:
-        head, sep, rest = body.partition("\n")
-        body = (head + "\n\n" + block + "\n" + sep + rest) if head.startswith("# ") else block + "\n\n" + body
-    path.write_text(body, encoding="utf-8")
-
 
 def main(argv: list[str] | None = None) -> int:
     from authored import TABLE, read_table
@@ -248,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         args.report_only = True
     if args.report_only:
         data = json.loads(args.out.read_text(encoding="utf-8"))
-        write_top_section(ROOT / "benchmarks" / "RESULTS.md", "reference",
-                          report(data["songs"], data["command"], data["seconds"]))
+        write_section(ROOT / "benchmarks" / "RESULTS.md", "reference",
+                      report(data["songs"], data["command"], data["seconds"]), top=True)
         return 0
     views = args.views or args.corpus.parent / "corpus_views"
     cache = args.cache or views / ".cache"
@@ -276,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                                        indent=1) + "\n", encoding="utf-8")
     elapsed = time.perf_counter() - t0
     text = report(songs, command, elapsed)
-    write_top_section(ROOT / "benchmarks" / "RESULTS.md", "reference", text)
+    write_section(ROOT / "benchmarks" / "RESULTS.md", "reference", text, top=True)
     print(text)
     return 0
 

@@ -37,6 +37,7 @@ import numpy as np
 import soundfile as sf
 
 from .audio_io import read
+from .choices import parse_name_list
 from .errors import ParameterError
 from .mixing.plan import MixPlan
 from .release_check import ReleaseTarget
@@ -66,17 +67,7 @@ def parse_deliveries(value: str | Iterable[str] | None) -> tuple[str, ...]:
     ParameterError
         Naming the unknown delivery and the valid ones.
     """
-    if value is None:
-        return ()
-    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v).strip() for v in value]
-    names = [n for n in names if n]
-    if "all" in names:
-        return DELIVERIES
-    unknown = [n for n in names if n not in DELIVERIES]
-    if unknown:
-        raise ParameterError(f"deliver: unknown delivery {unknown[0]!r}.",
-                             f"Use 'all' or some of: {', '.join(DELIVERIES)} (comma-separated).")
-    return tuple(d for d in DELIVERIES if d in names)
+    return parse_name_list(value, DELIVERIES, field="deliver", noun="delivery")
 
 
 def check_format(fmt: str) -> str:

@@ -47,6 +47,7 @@ import numpy as np
 import soundfile as sf
 
 from .audio_io import read
+from .choices import parse_name_list
 from .errors import ParameterError, WorkbenchError
 from .mixing.plan import MixPlan
 from .session import Session
@@ -70,17 +71,7 @@ def parse_versions(value: str | Iterable[str] | None) -> tuple[str, ...]:
     ParameterError
         Naming the unknown version and the valid names.
     """
-    if value is None:
-        return ()
-    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v).strip() for v in value]
-    names = [n for n in names if n]
-    if "all" in names:
-        return VERSIONS
-    unknown = [n for n in names if n not in VERSIONS]
-    if unknown:
-        raise ParameterError(f"versions: unknown version {unknown[0]!r}.",
-                             f"Use 'all' or some of: {', '.join(VERSIONS)} (comma-separated).")
-    return tuple(v for v in VERSIONS if v in names)
+    return parse_name_list(value, VERSIONS, field="versions", noun="version")
 
 
 def check_vocal_step(step_db: float) -> float:

@@ -155,6 +155,17 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _check_eq(where: str, eq: Any) -> None:
+    """An EQ list (a stem's or the master's): a list of at most :data:`MAX_EQ_BANDS` valid bands."""
+    _instance(where, "eq", eq, list)
+    if len(eq) > MAX_EQ_BANDS:
+        raise PlanError(_join(where, "eq"), f"{len(eq)} bands", f"at most {MAX_EQ_BANDS} bands",
+                        problem=f"has {len(eq)} bands")
+    for i, band in enumerate(eq):
+        _instance(where, f"eq[{i}]", band, EQBand)
+        band._check(_join(where, f"eq[{i}]"))
+
+
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
@@ -368,13 +379,7 @@ class StemPlan:
         _number(where, "pan", self.pan, (-1.0, 1.0), "(−1 left, 0 centre, 1 right)")
         _number(where, "width", self.width, (0.0, 1.0), "(0 mono, 1 as recorded)")
         _text(where, "pan_reason", self.pan_reason)
-        _instance(where, "eq", self.eq, list)
-        if len(self.eq) > MAX_EQ_BANDS:
-            raise PlanError(_join(where, "eq"), f"{len(self.eq)} bands", f"at most {MAX_EQ_BANDS} bands",
-                            problem=f"has {len(self.eq)} bands")
-        for i, band in enumerate(self.eq):
-            _instance(where, f"eq[{i}]", band, EQBand)
-            band._check(_join(where, f"eq[{i}]"))
+        _check_eq(where, self.eq)
         _instance(where, "compressor", self.compressor, Compressor, none_ok=True)
         if self.compressor is not None:
             self.compressor._check(_join(where, "compressor"))
@@ -480,13 +485,7 @@ class MasterPlan:
                 none_means="not rendered yet")
         _number(where, "rendered_limiter_ceiling_db", self.rendered_limiter_ceiling_db, (-40.0, 0.0), "dB",
                 none_ok=True, none_means="not rendered yet")
-        _instance(where, "eq", self.eq, list)
-        if len(self.eq) > MAX_EQ_BANDS:
-            raise PlanError(_join(where, "eq"), f"{len(self.eq)} bands", f"at most {MAX_EQ_BANDS} bands",
-                            problem=f"has {len(self.eq)} bands")
-        for i, band in enumerate(self.eq):
-            _instance(where, f"eq[{i}]", band, EQBand)
-            band._check(_join(where, f"eq[{i}]"))
+        _check_eq(where, self.eq)
         _number(where, "width", self.width, MASTER_WIDTH_RANGE, "(0 mono, 1 unchanged)")
         _number(where, "mono_below_hz", self.mono_below_hz, MONO_BELOW_HZ_RANGE, "Hz (0 is off)")
         _text(where, "width_reason", self.width_reason)
