@@ -283,6 +283,21 @@ def measure_plan_mix(plan: MixPlan, session: Session):
         return measure_audio(load_reference(path, MEASURE_RATE), MEASURE_RATE, source="this mix")
 
 
+def render_toward(session: Session, analysis, target, amounts, section, path: str | os.PathLike, *,
+                  mix=None) -> tuple[MixPlan, Path]:
+    """Plan toward ``target`` by ``amounts`` and render ``section`` to ``path``; returns ``(plan, path)``.
+
+    ``mix``: the rules' plan measured (:func:`measure_plan_mix`), so that the moves start from the mix
+    as rendered; without it they start from an estimate from the analysis. Used by the dashboard's
+    amount sliders and lesson 05.
+    """
+    from .mixing.planner import plan_mix
+
+    toward = plan_mix(session, analysis, target=target, match=amounts, mix=mix)
+    render_plan(toward, session, path, section=section)
+    return toward, Path(path)
+
+
 #: Closed-loop passes on the master EQ after the first match (each costs one render of the mix).
 REFINE_PASSES = 2
 

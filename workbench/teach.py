@@ -10,7 +10,9 @@ teaching switch, not a mixing rule: a lesson says when it is on.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -106,3 +108,23 @@ def reverb_on_one_stem(stem: StemPlan, bus: ReverbBus, audio: np.ndarray, sample
         raise ParameterError(f"No reverb send came out of {stem.file!r}.", "Check its reverb_send_db.")
     ret = ReverbReturn(bus, sample_rate).process(send) * np.float32(k)
     return dry, dry + ret
+
+
+def lesson_reference(folder: str | os.PathLike, stems: str | os.PathLike, style: str = "lmms-electronic") -> Path:
+    """A finished song to use as a reference in a lesson: ``stems`` mixed toward a shipped style.
+
+    Nothing is downloaded: the session is mixed (whole song) toward the style's target at 100 %
+    tone and width, which gives a mix that sounds clearly different from the plain automix, and
+    written as ``reference.flac`` (16-bit) into ``folder``.
+    """
+    import soundfile as sf
+
+    from .pipeline import mix_session
+
+    out = Path(folder)
+    res = mix_session(stems, out / "reference-mix", style=style, match="tone=100 width=100")
+    audio, sr = sf.read(str(res.audio_path), dtype="float32")
+    path = out / "reference.flac"
+    sf.write(str(path), audio, sr, subtype="PCM_16")
+    return path
+

@@ -22,6 +22,7 @@ from ..analysis.reference import ReferenceMeasurement, measure_reference
 from ..errors import WorkbenchError
 from ..mixing.reference_match import MatchAmounts
 from ..mixing.style import Style, load_style, shipped_styles
+from ..pipeline import render_toward
 from .style import esc
 
 #: Largest reference upload (bytes): a 10-minute 24-bit 96 kHz stereo WAV is about 350 MB; 200 MB
@@ -156,42 +157,6 @@ class ReferencePanel:
             fn()
 
 
-# ---------------------------------------------------------------- the lesson's helpers
-def lesson_reference(folder: str | Path, style: str = "lmms-electronic") -> Path:
-    """A finished song to use as a reference in the lesson: the sample stems mixed toward a shipped style.
-
-    Nothing is downloaded: the sample session is mixed (whole song) with the style's target at 100 %
-    tone and width, which gives a mix that sounds clearly different from the plain automix, and
-    written as ``reference.flac`` into ``folder``.
-    """
-    from ..pipeline import mix_session
-    from .files import sample_stems_dir
-
-    out = Path(folder)
-    res = mix_session(sample_stems_dir(), out / "reference-mix", style=style, match="tone=100 width=100")
-    import soundfile as sf
-
-    audio, sr = sf.read(str(res.audio_path), dtype="float32")
-    path = out / "reference.flac"
-    sf.write(str(path), audio, sr, subtype="PCM_16")
-    return path
-
-
-def preview_toward(session, analysis, target: ReferenceMeasurement, amounts: MatchAmounts, section, path,
-                   *, mix: ReferenceMeasurement | None = None, plan=None):
-    """Plan toward ``target`` by ``amounts`` and render ``section`` to ``path``; returns ``(plan, path)``.
-
-    ``plan``: a plan to start from (default: the rules' plan); ``mix``: that plan measured, so the
-    moves start from the mix as rendered (:func:`workbench.pipeline.measure_plan_mix`).
-    """
-    from ..mixing.planner import plan_mix
-    from ..pipeline import render_plan
-
-    toward = plan_mix(session, analysis, target=target, match=amounts, mix=mix)
-    render_plan(toward, session, path, section=section)
-    return toward, Path(path)
-
-
 class AmountExplorer:
     """Sliders for the four amounts and an HTML5 player of the preview section mixed toward a target.
 
@@ -226,7 +191,7 @@ class AmountExplorer:
         from IPython.display import Audio
 
         self._n += 1
-        plan, path = preview_toward(self.session, self.analysis, self.target, self.amounts(), self.section,
+        plan, path = render_toward(self.session, self.analysis, self.target, self.amounts(), self.section,
                                     self.folder / f"toward-{self._n}.wav", mix=self.mix)
         rows = "".join(f"<li>{esc(what)} — {esc(why)}</li>" for where, what, why in plan.decisions()
                        if where == "Master" and ("bus" in why or "side" in why or "glue" in what))
